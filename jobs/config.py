@@ -1,0 +1,203 @@
+"""Settings: read once from settings.toml, then the environment, into frozen typed objects.
+
+Nothing else in govreports reads the environment or the settings file; the objects built here are
+passed down. Unknown keys and values of the wrong type fail at load, naming the key.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+__all__ = [
+    "Settings", "DatabaseSettings", "CrawlSettings", "ParseSettings", "SearchSettings",
+    "ServiceSettings", "SettingsError", "load_settings", "PROJECT_ROOT",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SETTINGS_FILE = PROJECT_ROOT / "settings.toml"
+ENV_PREFIX = "GOVREPORTS__"
+
+
+class SettingsError(ValueError):
+    """A settings file or environment variable that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///data/govreports.db"
+    busy_timeout_ms: int = 30000
+    compression_level: int = 6
+
+
+@dataclass(frozen=True)
+class CrawlSettings:
+    user_agent: str = "govreports/0.1 (rule-of-law report collector; +https://pypi.org/project/govreports/)"
+    obey_robots: bool = True
+    concurrent_requests_per_host: int = 1
+    concurrent_requests: int = 8
+    download_delay_seconds: float = 1.0
+    autothrottle: bool = True
+    autothrottle_max_delay_seconds: float = 30.0
+    retry_times: int = 3
+    download_timeout_seconds: float = 30
+    max_response_bytes: int = 50_000_000
+    max_requests_per_site: int = 400
+    max_list_pages: int = 50
+    max_url_length: int = 500
+    revisit_seconds: int = 86400
+    verify_tls: bool = False
+    proxy: str = ""
+    process_timeout_seconds: int = 3600
+    process_memory_mb: int = 1024
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class ParseSettings:
+    batch_size: int = 100
+    min_report_chars: int = 200
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    tokenizer: str = "jieba"
+    snippet_chars: int = 60
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    timezone: str = "Asia/Shanghai"
+    misfire_grace_seconds: int = 21600
+    crawl_interval_hours: int = 24
+    crawl_jitter_seconds: int = 3600
+    parse_interval_minutes: int = 30
+    log_file: str = "data/govreports.log"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    crawl: CrawlSettings = field(default_factory=CrawlSettings)
+    parse: ParseSettings = field(default_factory=ParseSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    service: ServiceSettings = field(default_factory=ServiceSettings)
+    # Directory that relative paths (SQLite file, log file) are resolved against.
+    base_dir: Path = PROJECT_ROOT
+
+    def with_db(self, url: str | None) -> "Settings":
+        """A copy using another database URL (the --db option)."""
+        if not url:
+            return self
+        return replace(self, database=replace(self.database, url=_resolve_sqlite(url, self.base_dir)))
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative)
+        return p if p.is_absolute() else self.base_dir / p
+
+
+_SECTION_TYPES = {
+    "database": DatabaseSettings, "crawl": CrawlSettings, "parse": ParseSettings,
+    "search": SearchSettings, "service": ServiceSettings,
+}
+
+
+def _coerce(section: str, key: str, value: Any, expected: Any) -> Any:
+    name = f"{section}.{key}"
+    kind = {"str": str, "int": int, "float": float, "bool": bool}.get(
+        expected if isinstance(expected, str) else getattr(expected, "__name__", ""), None)
+    if kind is None:
+        return value
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        raise SettingsError(f"setting {name}: expected true or false, got {value!r}")
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is int and isinstance(value, bool):
+        raise SettingsError(f"setting {name}: expected an integer, got {value!r}")
+    if not isinstance(value, kind):
+        raise SettingsError(f"setting {name}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _build(raw: Mapping[str, Any], base_dir: Path) -> Settings:
+    sections: dict[str, Any] = {}
+    for section, values in raw.items():
+        cls = _SECTION_TYPES.get(section)
+        if cls is None:
+            raise SettingsError(f"unknown settings section [{section}]")
+        if not isinstance(values, Mapping):
+            raise SettingsError(f"settings section [{section}] must be a table")
+        known = {f.name: f.type for f in fields(cls)}
+        kwargs = {}
+        for key, value in values.items():
+            if key not in known:
+                raise SettingsError(f"unknown setting {section}.{key}")
+            kwargs[key] = _coerce(section, key, value, known[key])
+        sections[section] = cls(**kwargs)
+    settings = Settings(**sections, base_dir=base_dir)
+    db = replace(settings.database, url=_resolve_sqlite(settings.database.url, base_dir))
+    return replace(settings, database=db)
+
+
+def _resolve_sqlite(url: str, base_dir: Path) -> str:
+    """Make a relative SQLite path absolute against base_dir, so the service can run from anywhere."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite:///:memory:":
+        return prefix + str((base_dir / url[len(prefix):]).resolve())
+    return url
+
+
+def _parse_env_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in env.items():
+        if name == "GOVREPORTS_DB" and value:
+            out.setdefault("database", {})["url"] = value
+        elif name.startswith(ENV_PREFIX):
+            parts = name[len(ENV_PREFIX):].lower().split("__")
+            if len(parts) != 2:
+                raise SettingsError(f"environment variable {name}: expected GOVREPORTS__SECTION__KEY")
+            out.setdefault(parts[0], {})[parts[1]] = _parse_env_value(value)
+    return out
+
+
+def load_settings(path: str | os.PathLike[str] | None = None,
+                  env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings.toml (or *path*), then environment overrides, into a Settings object."""
+    env = os.environ if env is None else env
+    file = Path(path) if path else DEFAULT_SETTINGS_FILE
+    raw: dict[str, dict[str, Any]] = {}
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{file}: not valid TOML: {exc}") from exc
+    elif path:
+        raise SettingsError(f"settings file {file} does not exist")
+    for section, values in _env_overrides(env).items():
+        raw.setdefault(section, {}).update(values)
+    return _build(raw, file.resolve().parent if file.exists() else PROJECT_ROOT)
+
+
+def as_dict(settings: Settings) -> dict[str, Any]:
+    """Plain dict of the settings, for handing to a crawl subprocess."""
+    data = dataclasses.asdict(settings)
+    data["base_dir"] = str(settings.base_dir)
+    return data
+
+
+def from_dict(data: Mapping[str, Any]) -> Settings:
+    data = dict(data)
+    base_dir = Path(data.pop("base_dir", PROJECT_ROOT))
+    return _build(data, base_dir)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, sessions, migrations, raw bodies, the write and read sides."""

@@ -1,0 +1,203 @@
+"""Tables: sources, crawl runs, raw captures and their bodies, reports, publications, versions.
+
+Typed SQLAlchemy 2.0 models. The schema itself is created by the Alembic migrations in
+storage/migrations; these classes must match them (tests/test_storage_db.py checks).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+    Text, TypeDecorator, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = [
+    "Base", "Source", "CrawlRun", "Body", "Capture", "Report", "Publication", "ReportVersion",
+    "SchedulerEvent", "utcnow",
+]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(dt.timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: UTCDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Source(Base):
+    """A government site (or column) that govreports crawls."""
+
+    __tablename__ = "sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    division_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    start_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hints: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Columns where reports were found, so later crawls go straight there.
+    known_columns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    schedule: Mapped[str | None] = mapped_column(String(100))
+    queue: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")  # cli | schedule | worker
+    start_urls: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20), default="running", index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[dt.datetime | None]
+    pid: Mapped[int | None]
+    hostname: Mapped[str | None] = mapped_column(String(200))
+    # Namespaced counters: fetch/pages, fetch/errors, parse/new_reports, ...
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Body(Base):
+    """A response body, stored once by the SHA-256 of its raw bytes, zlib-compressed."""
+
+    __tablename__ = "bodies"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    compression: Mapped[str] = mapped_column(String(10), default="zlib")
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Capture(Base):
+    """One fetched response (or a failed fetch), kept so pages can be re-parsed without re-crawling."""
+
+    __tablename__ = "captures"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"), index=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text, index=True)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    # list | detail | attachment | home | other: what the spider fetched it as.
+    role: Mapped[str] = mapped_column(String(20), default="detail")
+    # The page this one was linked from (an attachment's report page, an item's list page).
+    parent_capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    link_text: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None]
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    etag: Mapped[str | None] = mapped_column(String(500))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    fetched_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    body_sha256: Mapped[str | None] = mapped_column(ForeignKey("bodies.sha256"), index=True)
+    # fetch stage outcome: ok | not_modified | http_error | network_error | blocked | too_large | robots
+    fetch_state: Mapped[str] = mapped_column(String(20), default="ok")
+    fetch_error: Mapped[str | None] = mapped_column(Text)
+    # pending | parsed | skipped | failed | needs_ocr
+    parse_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    parse_error: Mapped[str | None] = mapped_column(Text)
+    parsed_at: Mapped[dt.datetime | None]
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id"), index=True)
+
+
+class Report(Base):
+    """One report, however many times and places it was published."""
+
+    __tablename__ = "reports"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str | None] = mapped_column(Text)
+    issuer: Mapped[str | None] = mapped_column(String(200), index=True)
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    region_name: Mapped[str | None] = mapped_column(String(200))
+    report_year: Mapped[int | None] = mapped_column(Integer, index=True)
+    published_at: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    # SHA-256 of the normalised clean text of the current version (exact-duplicate key).
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    publications: Mapped[list[Publication]] = relationship(
+        back_populates="report", order_by="Publication.id")
+    versions: Mapped[list[ReportVersion]] = relationship(
+        back_populates="report", order_by="ReportVersion.id")
+
+
+class Publication(Base):
+    """A report at one URL."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("canonical_url", name="uq_publications_canonical_url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    host: Mapped[str] = mapped_column(String(255), index=True)
+    official: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_attachment: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str | None] = mapped_column(Text)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    # Why this publication was attached to its report: {"method": "exact", ...}.
+    merge_reason: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    report: Mapped[Report] = relationship(back_populates="publications")
+
+
+class ReportVersion(Base):
+    """The text of a report as one publication showed it at one time; old ones are kept."""
+
+    __tablename__ = "report_versions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    publication_id: Mapped[int | None] = mapped_column(ForeignKey("publications.id"))
+    capture_id: Mapped[int | None] = mapped_column(ForeignKey("captures.id"))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    diff: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="versions")
+
+
+class SchedulerEvent(Base):
+    """Every fire, miss and skip of a scheduled job."""
+
+    __tablename__ = "scheduler_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(200), index=True)
+    event: Mapped[str] = mapped_column(String(20))  # fired | missed | skipped | error | done
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+
+Index("ix_captures_fetch_lookup", Capture.canonical_url, Capture.fetched_at)

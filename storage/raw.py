@@ -1,0 +1,42 @@
+"""Content-addressed raw bodies: stored once by SHA-256, zlib-compressed, in the database so that
+every process (and, later, every worker machine) can read them."""
+from __future__ import annotations
+
+import hashlib
+import zlib
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from storage.models import Body
+
+__all__ = ["put_body", "get_body", "sha256_hex"]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def put_body(session: Session, data: bytes, *, level: int = 6) -> str:
+    """Store *data* unless a body with the same hash exists; return its SHA-256."""
+    digest = sha256_hex(data)
+    values = {"sha256": digest, "size": len(data), "compression": "zlib",
+              "data": zlib.compress(data, level)}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # ON CONFLICT DO NOTHING: two processes storing the same body at once must both succeed.
+    session.execute(insert(Body).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
+    return digest
+
+
+def get_body(session: Session, digest: str) -> bytes | None:
+    row = session.execute(select(Body.compression, Body.data).where(Body.sha256 == digest)).first()
+    if row is None:
+        return None
+    compression, data = row
+    if compression == "zlib":
+        return zlib.decompress(data)
+    if compression == "none":
+        return bytes(data)
+    raise ValueError(f"body {digest}: unknown compression {compression!r}")
