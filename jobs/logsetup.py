@@ -26,3 +26,5 @@ def setup_logging(level: str = "INFO", *, log_file: Path | None = None,
     root.setLevel(level.upper())
     # jieba prints its dictionary loading at INFO through its own logger.
     logging.getLogger("jieba").setLevel(logging.WARNING)
+    # Alembic announces every plugin and migration check at INFO on each start.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
