@@ -1,0 +1,252 @@
+"""Text from PDF with pdfminer.six: glyphs placed into rows by baseline, rows joined into
+paragraphs by layout, `(cid:…)` garbage dropped, scanned files flagged for OCR."""
+from __future__ import annotations
+
+import re
+import zlib
+from io import BytesIO
+from typing import NamedTuple
+
+from pdfminer.converter import PDFPageAggregator
+from pdfminer.layout import LTChar, LTContainer, LTPage
+from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+from pdfminer.pdfparser import PDFParser
+from pdfminer.pdftypes import resolve1
+from pdfminer.utils import decode_text
+
+from ._common import Limits, Row, drop_page_numbers, fail, mb, rows_to_paragraphs
+
+__all__ = ["read_pdf"]
+
+# CJK ideographs and full-width punctuation, between which a space means nothing.
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
+# Glyphs without a Unicode mapping also come out as private-use code points or C0 controls.
+_JUNK_CHAR = re.compile(r"[\ue000-\uf8ff\x00-\x08\x0e-\x1f\ufffd]")
+# Fewer good characters than this on a page means the page is an image (a scan).
+_MIN_PAGE_CHARS = 20
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
+                   r"\s*(Z|[+-]\d{2}'?\d{2}'?)?")
+# Values some producers write when the author left a field empty.
+_PLACEHOLDERS = {"(unspecified)", "unspecified", "untitled", "unknown", "无标题"}
+_INFO_KEYS = {"Title": "title", "Author": "author", "Subject": "subject", "Keywords": "keywords",
+              "Creator": "creator", "Producer": "producer", "CreationDate": "created",
+              "ModDate": "modified"}
+
+
+def read_pdf(body: bytes, limits: Limits) -> tuple[list[str], str, dict[str, str]]:
+    """(paragraphs, status, meta) of a PDF; raises ParseFailure for encrypted, broken, bombs."""
+    if b"%%EOF" not in body[-8192:]:
+        raise fail("truncated PDF: no %%EOF marker at the end")
+    _check_stream_sizes(body, limits.max_unpacked_bytes)
+    try:
+        doc = PDFDocument(PDFParser(BytesIO(body)))
+    except PDFPasswordIncorrect:
+        raise fail("encrypted PDF: a password is needed to open it") from None
+    except PDFEncryptionError as exc:
+        raise fail(f"encrypted PDF: unsupported encryption ({exc})") from None
+    except Exception as exc:  # pdfminer raises many kinds on malformed input
+        raise fail(f"broken PDF: {type(exc).__name__}: {exc}") from None
+    try:
+        count = _page_count(doc)
+        if count is not None and count > limits.max_pages:
+            raise fail(f"PDF too long: {count} pages, more than {limits.max_pages}")
+        rows, pages, text_pages, good, junk, page_width = _layout(doc, limits.max_pages)
+        meta = _meta(doc)
+    except Exception as exc:
+        if getattr(exc, "stage", None):
+            raise
+        raise fail(f"broken PDF: {type(exc).__name__}: {exc}") from None
+    if pages == 0:
+        raise fail("broken PDF: no pages")
+    # Mostly pages without a text layer (scans), or a text layer that is mostly unmapped glyphs.
+    if text_pages * 2 < pages or junk > good:
+        return [], "needs_ocr", meta
+    return rows_to_paragraphs(drop_page_numbers(rows), page_width), "ok", meta
+
+
+def _page_count(doc: PDFDocument) -> int | None:
+    pages = resolve1(doc.catalog.get("Pages"))
+    count = resolve1(pages.get("Count")) if isinstance(pages, dict) else None
+    return count if isinstance(count, int) else None
+
+
+def _layout(doc: PDFDocument, max_pages: int) -> tuple[list[Row], int, int, int, int, float]:
+    """Rows of every page, the counts that tell a scan from text, and the widest page's width."""
+    rsrc = PDFResourceManager(caching=True)
+    # No layout analysis in pdfminer (laparams=None): its line grouping splits a line where
+    # glyphs of a fallback font (quotes, digits) have other heights, and it is the slow part.
+    # Rows are built here from the glyphs' baselines instead.
+    device = PDFPageAggregator(rsrc, laparams=None)
+    interp = PDFPageInterpreter(rsrc, device)
+    rows: list[Row] = []
+    pages = text_pages = good_total = junk_total = 0
+    page_width = 0.0
+    for number, page in enumerate(PDFPage.create_pages(doc)):
+        if number >= max_pages:
+            raise fail(f"PDF too long: more than {max_pages} pages")
+        interp.process_page(page)
+        layout: LTPage = device.get_result()
+        pages += 1
+        page_width = max(page_width, layout.width)
+        glyphs: list[_Glyph] = []
+        junk_total += _glyphs(layout, glyphs)
+        good = sum(1 for g in glyphs if g.text and not g.text.isspace())
+        good_total += good
+        if good >= _MIN_PAGE_CHARS:
+            text_pages += 1
+        rows.extend(_rows(glyphs, number, layout.y1))
+    return rows, pages, text_pages, good_total, junk_total, page_width
+
+
+class _Glyph(NamedTuple):
+    baseline: float
+    x0: float
+    x1: float
+    size: float
+    text: str  # "" for a glyph without a Unicode mapping
+
+
+def _glyphs(item: object, out: list[_Glyph]) -> int:
+    """Collect the upright glyphs; return how many glyphs (upright or not) had no mapping."""
+    junk = 0
+    for child in item if isinstance(item, LTContainer) else ():
+        if isinstance(child, LTChar):
+            text = child.get_text()
+            a, b, c, d, _, f = child.matrix
+            unmapped = "(cid:" in text or bool(_JUNK_CHAR.search(text))
+            junk += unmapped
+            if a > 0 and d > 0 and abs(b) <= 0.05 * a and abs(c) <= 0.05 * d:
+                # Rotated or mirrored glyphs (watermarks, stamps) are not body text.
+                out.append(_Glyph(f, child.x0, child.x1, max(child.height, 1.0),
+                                  "" if unmapped else text))
+        elif isinstance(child, LTContainer):
+            junk += _glyphs(child, out)
+    return junk
+
+
+def _rows(glyphs: list[_Glyph], page: int, page_top: float) -> list[Row]:
+    """Group glyphs sharing a baseline into rows, left to right. A space goes where the gap
+    between two glyphs is wider than the row's usual spacing (justified Chinese text is spread
+    by character spacing: `办 理 案 件` is one word), and wider still next to CJK."""
+    glyphs.sort(key=lambda g: (-g.baseline, g.x0))
+    lines: list[list[_Glyph]] = []
+    for glyph in glyphs:
+        if lines and lines[-1][0].baseline - glyph.baseline <= 0.4 * min(lines[-1][0].size,
+                                                                          glyph.size):
+            lines[-1].append(glyph)
+        else:
+            lines.append([glyph])
+    rows = []
+    for line in lines:
+        unmapped = sum(1 for g in line if not g.text)
+        line = sorted((g for g in line if g.text), key=lambda g: g.x0)
+        # A row mostly of glyphs without a Unicode mapping cannot be read: what is left of it
+        # (a few digits in another font) would be noise. A few unmapped glyphs are dropped.
+        if not line or unmapped >= sum(1 for g in line if not g.text.isspace()):
+            continue
+        kept = [line[0]]
+        for glyph in line[1:]:  # text drawn twice, slightly offset, to look bold
+            last = kept[-1]
+            if glyph.text == last.text and abs(glyph.x0 - last.x0) < 0.2 * glyph.size:
+                continue
+            kept.append(glyph)
+        gaps = sorted(b.x0 - a.x1 for a, b in zip(kept, kept[1:]))
+        usual = max(gaps[len(gaps) // 2], 0.0) if gaps else 0.0
+        size = sorted(g.size for g in kept)[len(kept) // 2]
+        parts = [kept[0].text]
+        spread = False
+        for prev, cur in zip(kept, kept[1:]):
+            gap = cur.x0 - prev.x1
+            cjk = _CJK.match(prev.text) or _CJK.match(cur.text)
+            if gap > usual + (1.0 if cjk else 0.15) * size and not (
+                    prev.text.isspace() or cur.text.isspace()):
+                parts.append(" ")
+            spread = spread or gap > usual + 2.0 * size
+            parts.append(cur.text)
+        text = "".join(parts).strip()
+        if text:
+            rows.append(Row(page, page_top - line[0].baseline - size, kept[0].x0, kept[-1].x1,
+                            size, text, spread))
+    return rows
+
+
+def _check_stream_sizes(body: bytes, max_unpacked: int) -> None:
+    """Inflate every Flate stream that pdfminer would inflate (not images), in bounded chunks,
+    so a PDF decompression bomb fails here instead of exhausting memory inside pdfminer."""
+    budget = max_unpacked
+    for match in _STREAM.finditer(body):
+        start = match.end()
+        head = body[max(0, match.start() - 1024):match.start()]
+        head = head[head.rfind(b" obj") + 1:] if b" obj" in head else head
+        if b"/FlateDecode" not in head and b"/Fl " not in head and b"/Fl]" not in head:
+            continue
+        if b"/Image" in head:  # images are never inflated for text extraction
+            continue
+        end = body.find(b"endstream", start)
+        data = body[start:end if end >= 0 else len(body)]
+        inflater = zlib.decompressobj()
+        try:
+            while data:
+                out = inflater.decompress(data, 1 << 20)
+                budget -= len(out)
+                if budget < 0:
+                    raise fail(f"decompression bomb: PDF streams expand past {mb(max_unpacked)}")
+                data = inflater.unconsumed_tail
+                if not out:
+                    break
+        except zlib.error:
+            continue  # encrypted or corrupt stream: pdfminer decides what to do with it
+
+
+def _meta(doc: PDFDocument) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for info in doc.info:
+        for key, name in _INFO_KEYS.items():
+            value = _text(resolve1(info.get(key)))
+            if not value:
+                continue
+            if name in ("created", "modified"):
+                value = _pdf_date(value)
+            if value and value.lower() not in _PLACEHOLDERS:
+                meta.setdefault(name, value)
+    return meta
+
+
+def _text(value: object) -> str:
+    if isinstance(value, bytes):
+        if value.startswith((b"\xfe\xff", b"\xff\xfe")) or value.isascii():
+            text = decode_text(value)
+        else:
+            # Chinese producers often write GBK or UTF-8 bytes where PDFDocEncoding belongs.
+            for encoding in ("utf-8", "gb18030"):
+                try:
+                    text = value.decode(encoding)
+                    break
+                except UnicodeDecodeError:
+                    continue
+            else:
+                text = decode_text(value)
+        return text.replace("\x00", "").strip()
+    if isinstance(value, str):
+        return value.strip()
+    return ""
+
+
+def _pdf_date(value: str) -> str:
+    """`D:20250205093012+08'00'` → `2025-02-05T09:30:12+08:00`; '' when not a date."""
+    m = _DATE.match(value.strip())
+    if not m:
+        return ""
+    year, month, day, hour, minute, second, zone = m.groups()
+    out = year + (f"-{month}" if month else "") + (f"-{day}" if day and month else "")
+    if hour and day:
+        out += f"T{hour}:{minute or '00'}:{second or '00'}"
+        if zone == "Z":
+            out += "+00:00"
+        elif zone:
+            digits = zone.replace("'", "")
+            out += f"{digits[:3]}:{digits[3:5] or '00'}"
+    return out

@@ -1,0 +1,249 @@
+"""One document through the stages: sniff → decode → extract → clean → fields.
+
+`parse_document` takes the bytes of a capture (HTML, plain text, or a PDF/DOCX/DOC/WPS/OFD file
+read by pipeline.files) and returns a ParsedDocument, or Skipped for an expected non-document
+(a list page, too little text, a format nobody reads). It raises ParseFailure only for broken
+input, with the stage it broke in. `parse_text` does the same for text already decoded.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from pipeline.clean import Cleaned, clean_lines, is_info_line, normalise_line
+from pipeline.decode import decode_html, decode_text
+from pipeline.extract import Extracted, extract_html
+from pipeline.fields import (find_date, find_issuer, find_kind, find_sections, find_year, keywords,
+                             page_title, parse_date, title_from_lines)
+from pipeline.records import ParsedDocument, ParseFailure, ParseOptions, Skipped
+from pipeline.regions import resolve_region
+from pipeline.titles import classify_title, normalise_title
+
+try:  # PDF, DOCX, DOC, WPS and OFD text (its own module; HTML and text work without it)
+    from pipeline.files import extract_file_text, sniff_format
+except ImportError:  # pragma: no cover - only while pipeline.files is absent
+    extract_file_text = None  # type: ignore[assignment]
+    sniff_format = None  # type: ignore[assignment]
+
+__all__ = ["parse_document", "parse_text", "STAGES"]
+
+_FILE_FORMATS = ("pdf", "docx", "doc", "wps", "ofd")
+_SITE_CODE = re.compile(r"网站标识码\s*[:：]?\s*(\d{10})")
+_HTML_START = re.compile(rb"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|title|div|table|p\b|script|link|style|text\b)",
+                         re.I | re.S)
+
+
+@dataclass
+class _Work:
+    """What the stages hand on to each other for one document."""
+
+    body: bytes | None
+    url: str | None
+    content_type: str | None
+    filename: str | None
+    options: ParseOptions
+    tokenizer: Any = None
+    fmt: str = ""
+    text: str | None = None
+    status: str = "ok"
+    page: Extracted | None = None
+    lines: list[str] = field(default_factory=list)
+    title: str | None = None
+    title_lines: list[str] = field(default_factory=list)
+    file_meta: dict[str, str] = field(default_factory=dict)
+    cleaned: Cleaned | None = None
+    doc: ParsedDocument | None = None
+
+
+def _sniff(w: _Work) -> Skipped | None:
+    if w.fmt:
+        return None
+    body = w.body or b""
+    if sniff_format is not None:
+        w.fmt = sniff_format(body, content_type=w.content_type, filename=w.filename)
+        if w.fmt == "text" and _HTML_START.match(body[:4096]):
+            w.fmt = "html"
+    else:
+        ct = (w.content_type or "").lower()
+        if "html" in ct or _HTML_START.match(body[:4096]):
+            w.fmt = "html"
+        elif ct.startswith("text/") or (w.filename or "").lower().endswith(".txt") or b"\x00" not in body[:4096]:
+            w.fmt = "text"
+        else:
+            w.fmt = "unknown"
+    if w.fmt not in ("html", "text") and (w.fmt not in _FILE_FORMATS or extract_file_text is None):
+        return Skipped("decode", f"unsupported format: {w.fmt}")
+    return None
+
+
+def _decode(w: _Work) -> Skipped | None:
+    if w.text is not None or w.fmt in _FILE_FORMATS:
+        return None
+    body = w.body or b""
+    w.text = decode_html(body, w.content_type) if w.fmt == "html" else decode_text(body, w.content_type)
+    return None
+
+
+def _title_lines(lines: list[str], title: str | None, extra: tuple[str | None, ...] = ()) -> int:
+    """How many leading lines of the body repeat the title (whole, or cut over two lines)."""
+    keys = [normalise_title(t) for t in (title, *extra) if t]
+    keys = [k for k in keys if len(k) >= 4]
+    if not keys:
+        return 0
+    n = 0
+    joined = ""
+    for line in lines[:4]:
+        key = normalise_title(line)
+        if not key:
+            n += 1
+            continue
+        if any(key == k or (len(key) >= 4 and key in k and (joined + key) in k) for k in keys):
+            joined += key
+            n += 1
+            continue
+        if is_info_line(line) and n:
+            break
+        break
+    return n
+
+
+def _extract(w: _Work) -> Skipped | None:
+    if w.fmt == "html":
+        page = extract_html(w.text or "", url=w.url)
+        w.page = page
+        if not page.lines:
+            return Skipped("extract", "no main text")
+        if page.link_density > 0.5 and page.n_links >= 10:
+            return Skipped("extract", "list page")
+        w.title = page_title(page.meta, page.info, page.h1, page.html_title)
+        lines = [normalise_line(ln) for ln in page.lines]
+        lines = [ln for ln in lines if ln]
+        n = _title_lines(lines, w.title, (page.h1,))
+        w.title_lines, lines = lines[:n], lines[n:]
+        if w.title is None:
+            title, n = title_from_lines(lines)
+            if title:
+                w.title, w.title_lines, lines = title, lines[:n], lines[n:]
+        w.lines = lines
+        return None
+    if w.fmt in _FILE_FORMATS:
+        assert extract_file_text is not None
+        try:
+            got = extract_file_text(w.body or b"", w.fmt)
+        except ParseFailure:
+            raise
+        w.status, w.file_meta = got.status, dict(got.meta)
+        raw = list(got.lines)
+    else:
+        raw = (w.text or "").split("\n")
+    lines = [normalise_line(ln) for ln in raw]
+    lines = [ln for ln in lines if ln]
+    title, n = title_from_lines(lines)
+    if title is None and w.file_meta.get("title"):
+        title = w.file_meta["title"]
+    w.title, w.title_lines, w.lines = title, lines[:n], lines[n:]
+    return None
+
+
+def _clean(w: _Work) -> Skipped | None:
+    w.cleaned = clean_lines(w.lines, boilerplate=w.options.host_boilerplate)
+    # A title line that cleaning found at the top after the header lines (`标题` then `来源:…`).
+    lines = list(w.cleaned.lines)
+    n = _title_lines(lines, w.title)
+    if n:
+        w.cleaned = dataclasses.replace(w.cleaned, lines=tuple(lines[n:]))
+    text = "\n".join(w.cleaned.lines)
+    if w.status == "needs_ocr":
+        return None
+    if len(re.sub(r"\s", "", text)) < w.options.min_report_chars:
+        return Skipped("clean", f"too little text ({len(text)} characters)")
+    return None
+
+
+def _fields(w: _Work) -> Skipped | None:
+    assert w.cleaned is not None
+    cleaned, page = w.cleaned, w.page
+    meta = dict(page.meta) if page else {}
+    table = dict(page.info) if page else {}
+    boiler = w.options.host_boilerplate
+    before = [ln for ln in (page.before if page else ()) if ln not in boiler]
+    header = [ln for ln in w.title_lines if is_info_line(ln)] + list(cleaned.header)
+    info = classify_title(w.title) if w.title else None
+    lines = list(cleaned.lines)
+    published = find_date(meta=meta, table=table, header=header, before=before,
+                          signature=cleaned.signature, url=w.url, title=w.title, tail=lines[-2:])
+    issuer = find_issuer(info, table=table, meta=meta, header=header, signature=cleaned.signature)
+    year = find_year(info, lines, published)
+    kind = find_kind(info, lines)
+    site_code = meta.get("siteidcode")
+    if not site_code:
+        for line in (*cleaned.footer, *(page.after if page else ())):
+            m = _SITE_CODE.search(line)
+            if m:
+                site_code = m.group(1)
+                break
+    host = urlsplit(w.url).hostname if w.url else None
+    region = resolve_region(issuer, info.issuer if info else None, info.place if info else None,
+                            "".join(ln for ln in cleaned.signature if not parse_date(ln)),
+                            w.title, meta.get("sitename"), site_code=site_code, host=host)
+    doc_meta = {k: v for k, v in {
+        "method": page.method if page else w.fmt, "site_code": site_code or "",
+        "site_name": meta.get("sitename", ""), "column": meta.get("columnname", ""),
+        "index_no": table.get("index_no", ""), "doc_no": table.get("doc_no", ""),
+        "header": " | ".join(header),
+    }.items() if v}
+    words: tuple[str, ...] = ()
+    if w.tokenizer is not None:
+        boost = getattr(w.tokenizer, "user_words", ())
+        words = keywords("\n".join(lines), w.tokenizer, boost=boost)
+    w.doc = ParsedDocument(
+        title=w.title, issuer=issuer, report_year=year, published_at=published, kind=kind,
+        text="\n".join(lines), region_code=region.code if region else None,
+        region_name=region.name if region else None, addressee=cleaned.addressee,
+        signature="\n".join(cleaned.signature) or None, sections=find_sections(lines),
+        keywords=words, attachments=page.attachments if page else (), source_format=w.fmt,
+        status=w.status, meta=doc_meta)
+    return None
+
+
+# The stage order: each stage reads and fills the work item, or says why the document is skipped.
+STAGES: tuple[tuple[str, Callable[[_Work], Skipped | None]], ...] = (
+    ("decode", _sniff), ("decode", _decode), ("extract", _extract), ("clean", _clean), ("fields", _fields),
+)
+
+
+def _run(w: _Work) -> ParsedDocument | Skipped:
+    for stage, step in STAGES:
+        try:
+            outcome = step(w)
+        except ParseFailure:
+            raise
+        except (RecursionError, MemoryError) as exc:  # pathological input: broken, not a bug here
+            raise ParseFailure(stage, f"{type(exc).__name__} on {w.url or 'input'}") from exc
+        if outcome is not None:
+            return outcome
+    assert w.doc is not None
+    return w.doc
+
+
+def parse_document(body: bytes, *, url: str | None = None, content_type: str | None = None,
+                   filename: str | None = None, options: ParseOptions = ParseOptions(),
+                   tokenizer: Any = None) -> ParsedDocument | Skipped:
+    """Parse one capture's bytes. `tokenizer` (pipeline.tokens.Tokenizer), when given, adds
+    keywords; without it no dictionary is loaded."""
+    if not isinstance(body, (bytes, bytearray, memoryview)):
+        raise ParseFailure("decode", f"expected bytes, got {type(body).__name__}")
+    if not body or not bytes(body).strip():
+        return Skipped("decode", "empty body")
+    w = _Work(bytes(body), url, content_type, filename, options, tokenizer)
+    return _run(w)
+
+
+def parse_text(text: str, *, url: str | None = None, options: ParseOptions = ParseOptions(),
+               tokenizer: Any = None) -> ParsedDocument | Skipped:
+    """Parse plain text as collected (title lines, header lines and footers included)."""
+    w = _Work(None, url, "text/plain", None, options, tokenizer, fmt="text", text=text or "")
+    return _run(w)

@@ -1,0 +1,69 @@
+"""extract_html: known containers, text density, head meta, the 信息公开 table, attachments."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract import CONTAINERS, INFO_LABELS, extract_html, html_to_lines
+
+PARA = "2024年，区司法局坚持以习近平新时代中国特色社会主义思想为指导，办理行政复议案件128件，纠错率12%。"
+
+
+@pytest.mark.parametrize("attr", ['class="TRS_Editor"', 'class="TRS_UEDITOR trs_paper_default"',
+                                  'class="trs_editor_view"', 'id="UCAP-CONTENT"', 'id="zoom"', 'id="ivs_content"',
+                                  'class="article-content"'])
+def test_known_containers(attr):
+    html = (f"<html><body><div class='nav'>{'<a href=/x>栏目</a>' * 20}</div><div {attr}><p>{PARA}</p>"
+            f"<p>一、工作开展情况</p><p>{PARA}</p></div><div class='foot'>主办：XX区人民政府</div></body></html>")
+    ex = extract_html(html)
+    assert ex.lines == (PARA, "一、工作开展情况", PARA)
+    assert ex.method != "density"
+
+
+def test_density_finds_the_article_in_a_layout_table():
+    side = "".join(f"<a href='/n{i}'>新闻标题第{i}条</a><br>" for i in range(20))
+    body = "<br>".join([PARA] * 6)
+    html = f"<html><body><table><tr><td>{side}</td><td>{body}</td><td>{side}</td></tr></table></body></html>"
+    ex = extract_html(html)
+    assert ex.method == "density"
+    assert list(ex.lines) == [PARA] * 6
+
+
+def test_meta_table_h1_title_attachments():
+    html = """<html><head><meta name="ArticleTitle" content="XX区2023年法治政府建设年度报告">
+    <meta name="PubDate" content="2024-03-28 00:00:00"><meta name="SiteIDCode" content="5001170002">
+    <meta name="ContentSource" content="区司法局"><title>XX区2023年法治政府建设年度报告_XX区人民政府</title></head><body>
+    <table class="xxgk"><tr><td><b>索引号：</b></td><td>11500117009338112H/2024-00021</td>
+    <td><b>发布机构：</b></td><td>XX区司法局</td></tr><tr><td><b>成文日期：</b></td><td>2024-03-20</td>
+    <td><b>发布日期：</b></td><td>2024-03-28</td></tr></table><h1>XX区2023年法治政府建设年度报告</h1>
+    <div id="zoom"><p>%s</p><p>附件：<a href="/u/P020240328.pdf">报告.pdf</a>
+    <a href="/module/download/downfile.jsp?classid=0&amp;filename=abc.doc">附件2</a></p></div></body></html>""" % PARA
+    ex = extract_html(html, url="http://www.xx.gov.cn/zwgk/202403/t20240328_1.html")
+    assert ex.meta["articletitle"] == "XX区2023年法治政府建设年度报告" and ex.meta["siteidcode"] == "5001170002"
+    assert ex.info == {"index_no": "11500117009338112H/2024-00021", "issuer": "XX区司法局",
+                       "written": "2024-03-20", "published": "2024-03-28"}
+    assert ex.h1 == "XX区2023年法治政府建设年度报告"
+    assert [a.url for a in ex.attachments] == [
+        "http://www.xx.gov.cn/u/P020240328.pdf",
+        "http://www.xx.gov.cn/module/download/downfile.jsp?classid=0&filename=abc.doc"]
+
+
+def test_info_label_and_value_in_one_cell():
+    html = f"<html><body><div>发布机构：XX区司法局 成文日期：2024-03-20</div><div id='zoom'><p>{PARA}</p></div></body></html>"
+    assert extract_html(html).info["issuer"] == "XX区司法局"
+
+
+def test_lines_follow_blocks_and_br():
+    import lxml.html
+    el = lxml.html.fromstring("<div>一、标题<br>第一段<b>加粗</b>文字<p>第二段</p><table><tr><td>甲</td><td>乙</td></tr></table>"
+                              "<script>var x=1;</script><span style='display:none'>隐藏</span></div>")
+    assert html_to_lines(el) == ["一、标题", "第一段加粗文字", "第二段", "甲 乙"]
+
+
+@pytest.mark.parametrize("html", ["", "   ", "<", "<html></html>", "\x00\x01", "<?xml version='1.0' encoding='gbk'?><p>x</p>"])
+def test_broken_markup_never_raises(html):
+    ex = extract_html(html)
+    assert isinstance(ex.lines, tuple)
+
+
+def test_tables_have_examples():
+    assert all(example for *_, example in CONTAINERS) and "发布机构" in INFO_LABELS
