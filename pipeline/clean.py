@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 __all__ = ["Cleaned", "clean_lines", "normalise_line", "learn_boilerplate", "is_info_line",
-           "holds_figure", "DATE_LINE", "ARTEFACTS", "CHROME_PHRASES", "FOOTER_LABELS", "INFO_LABELS"]
+           "holds_figure", "DATE_LINE", "ARTEFACTS", "CHROME_PHRASES", "FOOTER_LABELS", "INFO_LABELS",
+           "DOCUMENT_NOTES"]
 
 # (pattern, replacement, real example). Document artefacts, removed inside lines.
 ARTEFACTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
@@ -26,6 +27,8 @@ ARTEFACTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"(?<![\w*])__(.+?)__(?![\w*])"), r"\1", "__一是__ (Markdown bold, underscores)"),
     (re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]"), "", "zero-width spaces left by web editors"),
     (re.compile(r"\(cid:\d+\)"), "", "(cid:123) left by PDF text layers without a ToUnicode map"),
+    (re.compile(r"^\s*[（(]此页无正文[)）]\s*$"), "",
+     "（此页无正文） above a signature set on a page of its own (公文 layout, GB/T 9704)"),
 )
 # Spaces that Word/PDF exports put between CJK text and numbers: `2023 年`, `211 家`, `酉阳 800`.
 _CJK = r"\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
@@ -100,6 +103,13 @@ _HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(]
                       r"[①②③④⑤⑥⑦⑧⑨⑩])")
 _ORG_SUFFIX = re.compile(r"(人民政府|政府|委员会|办公室|办事处|局|委|厅|院|中心|街道|镇|乡|党组|部|署|处|所|公司|区委|县委|市委)$")
 _ADDRESSEE = re.compile(r"^[^，。；！？]{2,40}[:：]$")
+# Notes a 公文 sets under its date (GB/T 9704): not report text. (pattern, real example)
+DOCUMENT_NOTES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^[（(]此件[^）)]{0,12}[)）]$"), "（此件公开发布）"),
+    (re.compile(r"^[（(]联系人[:：][^）)]{0,60}[)）]$"), "（联系人：张三，联系电话：023-75551148）"),
+)
+# Issuer and date on one line: `和平县司法局 2025年2月5日` (its space gone with normalise_line).
+_ONE_LINE_SIGNATURE = re.compile(r"^([^，。；！？,;：:]{2,40}?)[ ]?((?:19|20)\d{2}年\d{1,2}月\d{1,2}日)$")
 
 
 @dataclass(frozen=True)
@@ -185,6 +195,12 @@ def _is_date(line: str) -> bool:
 
 def _split_signature(lines: list[str]) -> tuple[list[str], tuple[str, ...]]:
     """Issuer and date lines at the end (`和平县司法局` / `2025年2月5日`), after body text."""
+    if len(lines) > 1:
+        one = _ONE_LINE_SIGNATURE.match(lines[-1])
+        if one and _ORG_SUFFIX.search(one.group(1)) and not _HEADING.match(one.group(1)) \
+                and not holds_figure(one.group(1)) \
+                and _is_paragraph(lines[-2]):
+            return lines[:-1], (one.group(1), one.group(2))
     n = len(lines)
     i = n
     if i and _is_date(lines[i - 1]):
@@ -193,7 +209,7 @@ def _split_signature(lines: list[str]) -> tuple[list[str], tuple[str, ...]]:
     # Issuer lines: short, no sentence punctuation; without a date only an organisation's name.
     while i > 0 and n - i < 4:
         cand = lines[i - 1]
-        if len(cand) > 40 or any(ch in cand for ch in "，。；！？,;") or _HEADING.match(cand):
+        if len(cand) > 40 or any(ch in cand for ch in "，。；！？,;") or _HEADING.match(cand) or holds_figure(cand):
             break
         if not dated and not _ORG_SUFFIX.search(cand):
             break
@@ -241,11 +257,14 @@ def _clean_once(lines: list[str], boilerplate: frozenset[str]) -> Cleaned:
     footer: list[str] = []
     while kept and _is_trailing_chrome(kept[-1]) and not _is_date(kept[-1]):
         footer.insert(0, kept.pop())
+    while kept and any(pattern.match(kept[-1]) for pattern, _ in DOCUMENT_NOTES):
+        footer.insert(0, kept.pop())
     kept = _join_broken(kept)
     kept, signature = _split_signature(kept)
     addressee = None
     if (len(kept) > 1 and _ADDRESSEE.match(kept[0]) and "如下" not in kept[0] and not _HEADING.match(kept[0])
-            and ("、" in kept[0] or _ORG_SUFFIX.search(kept[0].rstrip(":："))) and len(kept[0]) <= 30):
+            and ("、" in kept[0] or _ORG_SUFFIX.search(kept[0].rstrip(":："))) and len(kept[0]) <= 30
+            and not holds_figure(kept[0])):
         addressee = kept.pop(0)
     return Cleaned(lines=tuple(kept), header=tuple(header), footer=tuple(chrome + footer),
                    addressee=addressee, signature=signature)
@@ -276,12 +295,20 @@ def clean_lines(lines: Iterable[str], *, boilerplate: frozenset[str] = frozenset
 def learn_boilerplate(pages: Iterable[Sequence[str]], *, min_pages: int = 3,
                       min_share: float = 0.5) -> frozenset[str]:
     """Lines that recur on many pages of one host are its chrome (a footer never seen before,
-    a frozen header date): lines on at least `min_pages` pages and `min_share` of them."""
+    a frozen header date): lines on at least `min_pages` distinct pages and `min_share` of them.
+    `pages` are the lines of each page (pipeline.process.page_lines); the same page twice counts
+    once."""
     counts: Counter[str] = Counter()
+    seen: set[frozenset[str]] = set()
     n_pages = 0
     for page in pages:
+        lines = frozenset(normalise_line(line) for line in page if line and len(line) <= 120)
+        # A page fetched twice (or a report posted twice) would teach its own text as chrome.
+        if lines in seen:
+            continue
+        seen.add(lines)
         n_pages += 1
-        counts.update({normalise_line(line) for line in page if line and len(line) <= 120})
+        counts.update(lines)
     if n_pages < min_pages:
         return frozenset()
     need = max(min_pages, int(min_share * n_pages + 0.999999))

@@ -156,6 +156,10 @@ def page_title(meta: Mapping[str, str], info: Mapping[str, str], h1: str | None,
         cleaned_title = max(parts, key=len) if parts else None
     if h1 and cleaned_title and (h1 in cleaned_title or cleaned_title in h1):
         return h1 if len(h1) >= len(cleaned_title) else cleaned_title
+    # A template that cuts long h1s (`…建设年度...`) while <title> has the whole title.
+    cut = re.sub(r"(\.{2,}|…+)$", "", h1 or "")
+    if h1 and cleaned_title and cut != h1 and len(cut) >= 4 and cleaned_title.startswith(cut):
+        return cleaned_title
     if h1 and classify_title(h1).kind != "other":
         return h1
     return cleaned_title or h1
@@ -212,16 +216,22 @@ def find_year(info: TitleInfo | None, lines: Sequence[str], published: dt.date |
 
 def find_date(*, meta: Mapping[str, str] = {}, table: Mapping[str, str] = {}, header: Sequence[str] = (),
               before: Sequence[str] = (), signature: Sequence[str] = (), url: str | None = None,
-              title: str | None = None, tail: Sequence[str] = ()) -> dt.date | None:
+              title: str | None = None, tail: Sequence[str] = (),
+              not_before: dt.date | None = None) -> dt.date | None:
     """Published date: PubDate meta, the table's 发布日期, a header line (labelled dates first,
     nearest to the body), the signature date, the URL date. A clock or calendar of the page chrome
-    (`星期四`) is never taken; learned boilerplate (a date frozen on every page) is gone already."""
+    (`星期四`) is never taken; learned boilerplate (a date frozen on every page) is gone already.
+    A date before `not_before` (the start of the year an annual report is on: a frozen
+    `更新日期：2019年6月1日` above a 2024 report) is not the report's and is passed over."""
+    def ok(date: dt.date | None) -> dt.date | None:
+        return date if date is not None and (not_before is None or date >= not_before) else None
+
     for key in ("pubdate", "publishdate", "firstpublishedtime", "article:published_time", "detail.publish_time",
                 "detail.date", "dc.date", "publish_time"):
-        date = parse_date(meta.get(key))
+        date = ok(parse_date(meta.get(key)))
         if date:
             return date
-    date = parse_date(table.get("published")) or parse_date(table.get("written"))
+    date = ok(parse_date(table.get("published"))) or ok(parse_date(table.get("written")))
     if date:
         return date
     # The lines above the body, from the title (if seen) on; nearest to the body first.
@@ -245,21 +255,21 @@ def find_date(*, meta: Mapping[str, str] = {}, table: Mapping[str, str] = {}, he
         for line in lines:
             if len(line) > 200 or (labelled and not _DATE_LABEL.search(line)):
                 continue
-            date = parse_date(line) or (parse_month(line) if month and len(line) <= 20 else None)
+            date = ok(parse_date(line) or (parse_month(line) if month and len(line) <= 20 else None))
             if date:
                 return date
     for line in signature:
-        date = parse_date(line) or parse_month(line)
+        date = ok(parse_date(line) or parse_month(line))
         if date:
             return date
     # A month-only date line (`2003年5月` under the title) or a citation at the end of the body
     # (`——《北京之春》1998年3月号`).
     for line in [*header, *tail]:
         if len(line) <= 40:
-            date = parse_date(line) or parse_month(line)
+            date = ok(parse_date(line) or parse_month(line))
             if date:
                 return date
-    return url_date(url)
+    return ok(url_date(url))
 
 
 # Body cues for kind when the title says nothing: (kind, pattern, real example).

@@ -8,6 +8,7 @@ input, with the stage it broke in. `parse_text` does the same for text already d
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -28,7 +29,7 @@ except ImportError:  # pragma: no cover - only while pipeline.files is absent
     extract_file_text = None  # type: ignore[assignment]
     sniff_format = None  # type: ignore[assignment]
 
-__all__ = ["parse_document", "parse_text", "STAGES"]
+__all__ = ["parse_document", "parse_text", "page_lines", "STAGES"]
 
 _FILE_FORMATS = ("pdf", "docx", "doc", "wps", "ofd")
 _SITE_CODE = re.compile(r"网站标识码\s*[:：]?\s*(\d{10})")
@@ -169,12 +170,16 @@ def _fields(w: _Work) -> Skipped | None:
     meta = dict(page.meta) if page else {}
     table = dict(page.info) if page else {}
     boiler = w.options.host_boilerplate
-    before = [ln for ln in (page.before if page else ()) if ln not in boiler]
+    # Learned lines are kept as normalise_line has them (`更新日期：2019年6月1日`, frozen on every page).
+    before = [ln for ln in (page.before if page else ()) if normalise_line(ln) not in boiler]
     header = [ln for ln in w.title_lines if is_info_line(ln)] + list(cleaned.header)
     info = classify_title(w.title) if w.title else None
     lines = list(cleaned.lines)
-    published = find_date(meta=meta, table=table, header=header, before=before,
-                          signature=cleaned.signature, url=w.url, title=w.title, tail=lines[-2:])
+    # An annual report is published in or after the year it is on: an older date is a template's.
+    not_before = (dt.date(info.report_year, 1, 1)
+                  if info is not None and info.kind == "annual_report" and info.report_year else None)
+    published = find_date(meta=meta, table=table, header=header, before=before, signature=cleaned.signature,
+                          url=w.url, title=w.title, tail=lines[-2:], not_before=not_before)
     issuer = find_issuer(info, table=table, meta=meta, header=header, signature=cleaned.signature)
     year = find_year(info, lines, published)
     kind = find_kind(info, lines)
@@ -247,3 +252,19 @@ def parse_text(text: str, *, url: str | None = None, options: ParseOptions = Par
     """Parse plain text as collected (title lines, header lines and footers included)."""
     w = _Work(None, url, "text/plain", None, options, tokenizer, fmt="text", text=text or "")
     return _run(w)
+
+
+def page_lines(body: bytes, *, content_type: str | None = None) -> tuple[str, ...]:
+    """The lines of an HTML page as cleaning sees them: above the body, the body, below it; each
+    as normalise_line leaves it. What `clean.learn_boilerplate` learns a host's chrome from (lines
+    on most of its pages: a footer no rule knows, a date frozen in the template), to pass on as
+    ParseOptions.host_boilerplate. Empty for anything but an HTML page."""
+    if not isinstance(body, (bytes, bytearray, memoryview)) or not body:
+        return ()
+    body = bytes(body)
+    fmt = sniff_format(body, content_type=content_type) if sniff_format is not None else ""
+    if fmt != "html" and not (fmt in ("", "text") and _HTML_START.match(body[:4096])):
+        return ()
+    page = extract_html(decode_html(body, content_type))
+    lines = (normalise_line(ln) for ln in (*page.before, *page.lines, *page.after))
+    return tuple(ln for ln in lines if ln)

@@ -13,6 +13,9 @@ BODY = "2024年，县司法局坚持以习近平新时代中国特色社会主�
     ("[bookmark: _GoBack]一是坚持统筹有度求突破", "一是坚持统筹有度求突破"),
     ("##paidbegin##（三）惠民助企激活法治社会新动能", "（三）惠民助企激活法治社会新动能"),
     ("**三是**深化理论学习中心组学习", "三是深化理论学习中心组学习"),
+    ("部逢提必考、年度一考。**三是**推进考核体系更加优化。", "部逢提必考、年度一考。三是推进考核体系更加优化。"),
+    ("进一步提升基层治理法治化水平。##paidend##", "进一步提升基层治理法治化水平。"),
+    ("（此页无正文）", ""),
     ("关于 2023 年法治政府建设情况的报告", "关于2023年法治政府建设情况的报告"),
     ("培育科技型企业 211 家、高新技术企业 5 家", "培育科技型企业211家、高新技术企业5家"),
     ("　　  一、工作开展情况  ", "一、工作开展情况"),
@@ -47,11 +50,40 @@ def test_header_footer_and_chrome_out():
     assert "网站标识码:5001170002" in out.footer and "政策文件" in out.footer
 
 
-def test_signature_and_addressee_are_fields():
-    out = clean_lines(["区委、区政府:", BODY, "和平县司法局", "2025年2月5日"])
-    assert out.addressee == "区委、区政府:"
-    assert out.signature == ("和平县司法局", "2025年2月5日")
-    assert out.lines == (BODY,)
+# (lines around BODY, addressee, signature, lines kept besides BODY). Seeds' endings and the shapes
+# of a 公文 (GB/T 9704): addressee line, issuer(s) and date, 此件公开发布 under the date.
+SIGNATURE_CASES = [
+    (["区委、区政府:", BODY, "和平县司法局", "2025年2月5日"], "区委、区政府:", ("和平县司法局", "2025年2月5日"), []),
+    ([BODY, "酉阳土家族苗族自治县人民政府", "2024年2月28日"], None,
+     ("酉阳土家族苗族自治县人民政府", "2024年2月28日"), []),  # seed 002
+    ([BODY, "和平县司法局", "2025年2月5日"], None, ("和平县司法局", "2025年2月5日"), []),  # seed 003
+    (["市委、市政府：", BODY, "中共淮北市烈山区委", "烈山区人民政府", "2024年3月15日"], "市委、市政府：",
+     ("中共淮北市烈山区委", "烈山区人民政府", "2024年3月15日"), []),  # two issuers, one report
+    (["市人民政府：", BODY, "XX县人民政府", "二〇二四年二月二十八日"], "市人民政府：",
+     ("XX县人民政府", "二〇二四年二月二十八日"), []),
+    ([BODY, "和平县司法局 2025年2月5日"], None, ("和平县司法局", "2025年2月5日"), []),  # on one line
+    ([BODY, "XX镇人民政府（盖章）", "2024年12月30日"], None, ("XX镇人民政府（盖章）", "2024年12月30日"), []),
+    ([BODY, "（此页无正文）", "XX区司法局", "2025年1月10日", "（此件公开发布）"], None,
+     ("XX区司法局", "2025年1月10日"), []),
+    ([BODY, "XX县人民政府", "2024年1月5日", "（联系人：张三，联系电话：023-75551148）"], None,
+     ("XX县人民政府", "2024年1月5日"), []),
+    ([BODY, "2025年1月10日"], None, ("2025年1月10日",), []),
+    # Not an addressee, not a signature: the body's own lines.
+    (["现将有关情况报告如下：", BODY], None, (), ["现将有关情况报告如下："]),
+    (["一、主要工作：", BODY], None, (), ["一、主要工作："]),
+    ([BODY, "三、下一步工作打算"], None, (), ["三、下一步工作打算"]),
+    ([BODY, "附件：1.XX区2024年法治政府建设任务清单"], None, (), ["附件：1.XX区2024年法治政府建设任务清单"]),
+    ([BODY, "截至2024年12月31日"], None, (), ["截至2024年12月31日"]),
+]
+
+
+@pytest.mark.parametrize("lines,addressee,signature,others", SIGNATURE_CASES,
+                         ids=[f"{i}-{c[0][-1][:8]}" for i, c in enumerate(SIGNATURE_CASES)])
+def test_signature_and_addressee_are_fields(lines, addressee, signature, others):
+    out = clean_lines(lines)
+    assert (out.addressee, out.signature) == (addressee, signature)
+    assert sorted(out.lines) == sorted([BODY, *others])
+    assert "此件" not in "".join(out.lines) and "此页无正文" not in "".join(out.lines)
 
 
 def test_short_heading_at_the_end_is_not_a_signature():
@@ -64,6 +96,43 @@ def test_broken_paragraphs_joined_headings_kept():
     out = clean_lines([first, "", "班子（扩大）会议、党员大会首个议题跟进学习制度。", "二、下步工作打算", "（一）严格落实领导干部法治建设责任。"])
     assert out.lines == (first + "班子（扩大）会议、党员大会首个议题跟进学习制度。", "二、下步工作打算",
                          "（一）严格落实领导干部法治建设责任。")
+
+
+# Paragraphs seed 002's export broke mid-sentence (end of one line, start of the next, as in the seed).
+BROKEN = [
+    ("常务会议定期学法制度。采取学法+研究+部署方式，学习贯彻落实法治政府建设举措。政府内部建立", "班子（扩大）会议、党员大会、干部职工会议首个议题跟进学习制度。"),
+    ("，组织市管领导干部1名、县管领导干部328名、干部职工16197名参加年度法治考试，实现干", "部逢提必考、年度一考。**三是**推进考核体系更加优化。"),
+    ("，新培育市场主体6888户，市场主体总量达57474户，居渝东南第二位。实施“双倍增”行动", "计划，培育科技型企业 211 家、高新技术企业 5 家。"),
+    ("务公开制度，推进决策、执行、管理、服务、结果“五公开”，实行政务公开清单管理制度，落实公开", "事项“三级审核”制度，公开政务信息3万余条。"),
+    ("法律顾问”全覆盖。创新“楼长制”社区治理，县城区招募楼栋长157名，实现“双网”融合。常态", "化推进扫黑除恶，持续攻坚全民反诈，群众安全感指数 99.1%。"),
+    ("治理体系，共富乡村建设项目入选“首批乡村振兴赋能计划”组织振兴典型案例，花田乡何家岩村入选", "全国巩固拓展脱贫攻坚成果村级实践交流基地。"),
+]
+# Lines that must stay apart: a heading and what follows or precedes it, a finished sentence,
+# a line ending in a colon before its list (seeds 000, 002, 003).
+APART = [
+    ("一、工作开展情况", "一是坚持统筹有度求突破，依法治县全面推进。集中学法求真求实。"),
+    ("（一）提高政治站位，切实将习近平法治思想贯穿工作始终。", "一是建立健全依法治县专题会议制度。深度谋划顶层设计。"),
+    ("2024年,和平县司法局坚持以习近平新时代中国特色社会主义思想为指导,统筹推进法治政府建设。现将有关工作情况报告如下。",
+     "一、学习贯彻习近平法治思想,加大法治建设统筹力度"),
+    ("一年来，县司法局坚持以习近平新时代中国特色社会主义思想为指导，坚持稳中求进工作总基调，下一步工作打算如下：",
+     "一是加快推进行政复议体制改革，办理行政复议案件128件。"),
+    ("县司法局坚持以习近平新时代中国特色社会主义思想为指导，坚持稳中求进工作总基调，完整、准确、全面贯彻新发展理念",
+     "二、存在的主要问题"),
+    ("县司法局坚持以习近平新时代中国特色社会主义思想为指导，坚持稳中求进工作总基调，完整、准确、全面贯彻新发展理念",
+     "（三）推进更高水平法治和平建设。"),
+]
+
+
+@pytest.mark.parametrize("first,second", BROKEN)
+def test_broken_paragraph_is_joined(first, second):
+    out = clean_lines([first, "", second])
+    assert out.lines == (normalise_line(first) + normalise_line(second),)
+
+
+@pytest.mark.parametrize("first,second", APART)
+def test_headings_and_finished_paragraphs_stay_apart(first, second):
+    out = clean_lines([BODY, first, second])
+    assert out.lines == (BODY, normalise_line(first), normalise_line(second))
 
 
 def test_a_figure_is_never_chrome():

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from pipeline.fields import (find_date, find_issuer, find_kind, find_sections, page_title, parse_date,
+from pipeline.fields import (find_date, find_issuer, find_kind, find_sections, find_year, page_title, parse_date,
                              parse_month, title_from_lines, url_date)
 from pipeline.regions import region_by_code, resolve_region
 from pipeline.titles import classify_title
@@ -47,6 +47,11 @@ def test_date_order_of_trust():
     assert find_date(url=url) == dt.date(2025, 2, 10)
     # The page's clock is chrome, never the publication date.
     assert find_date(before=["2025年3月1日 星期六", "XX区2024年法治政府建设年度报告"], url=url) == dt.date(2025, 2, 10)
+    # A date older than the year the report is on is a template's (frozen), whatever its place.
+    frozen = ["XX区2024年法治政府建设年度报告", "更新日期：2019年6月1日"]
+    assert find_date(before=frozen, url=url) == dt.date(2019, 6, 1)
+    assert find_date(before=frozen, url=url, not_before=dt.date(2024, 1, 1)) == dt.date(2025, 2, 10)
+    assert find_date(meta={"pubdate": "2019-06-01"}, signature=sig, not_before=dt.date(2024, 1, 1)) == dt.date(2025, 2, 5)
 
 
 @pytest.mark.parametrize("lines,title,used", [
@@ -60,21 +65,59 @@ def test_title_from_lines(lines, title, used):
     assert title_from_lines(lines) == (title, used)
 
 
-def test_page_title():
-    assert page_title({"articletitle": "A区2023年法治政府建设年度报告"}, {}, None, None) == "A区2023年法治政府建设年度报告"
-    assert page_title({"sitename": "XX区人民政府"}, {}, None,
-                      "XX区2023年法治政府建设年度报告_XX区人民政府") == "XX区2023年法治政府建设年度报告"
-    assert page_title({}, {"title": "XX区关于2023年法治政府建设情况的报告"}, "h", "t") == "XX区关于2023年法治政府建设情况的报告"
+T = "和平县司法局2024年法治政府建设年度报告"
 
 
-def test_issuer_order():
-    info = classify_title("和平县司法局2024年法治政府建设年度报告")
-    assert find_issuer(info, table={"issuer": "和平县人民政府"}) == "和平县司法局"
-    place = classify_title("静海区2023年度法治政府建设情况报告")
-    assert find_issuer(place, table={"issuer": "天津市静海区人民政府办公室"}) == "天津市静海区人民政府办公室"
-    assert find_issuer(None, header=["日期:2025-01-24来源:区司法局"]) == "区司法局"
-    assert find_issuer(None, header=["来源:本网"], signature=("XX镇人民政府", "2024年1月5日")) == "XX镇人民政府"
-    assert find_issuer(None, meta={"columnname": "区司法局"}) == "区司法局"
+@pytest.mark.parametrize("meta,info,h1,html_title,title", [
+    ({"articletitle": T}, {"title": "另一个标题的报告"}, "通知公告", "首页", T),  # ArticleTitle first
+    ({}, {"title": T}, "通知公告", "和平县人民政府", T),  # then the 政府信息公开 table's 标题
+    ({}, {}, T, "和平县人民政府门户网站", T),  # then h1
+    ({"sitename": "和平县人民政府"}, {}, None, f"{T}_和平县人民政府", T),  # <title> less SiteName
+    ({}, {}, None, f"{T} - 和平县人民政府门户网站", T),  # … or less the shorter part
+    ({}, {}, None, f"和平县人民政府 | {T}", T),
+    ({}, {}, "通知公告", f"{T}_和平县人民政府", T),  # an h1 that is the column's name
+    ({}, {}, "和平县司法局2024年法治政府建设年度...", f"{T}_和平县人民政府", T),  # a cut h1
+    ({}, {}, f"{T}（全文）", f"{T}_和平县人民政府", f"{T}（全文）"),
+    ({}, {}, None, None, None),
+])
+def test_page_title(meta, info, h1, html_title, title):
+    assert page_title(meta, info, h1, html_title) == title
+
+
+@pytest.mark.parametrize("title,lines,published,year", [
+    ("XX区2023年法治政府建设年度报告", ["2024年，区司法局…"], None, 2023),  # the title's year
+    (None, ["2024年,在区委、区政府的坚强领导下,区司法局坚持…"], dt.date(2025, 1, 24), 2024),  # seed 001
+    (None, ["2024年3月，区司法局召开…"], dt.date(2025, 1, 24), None),  # a month, not the year reported on
+    (None, ["2026年，区司法局将…"], dt.date(2025, 1, 24), None),  # after publication: a plan's year
+    ("重庆市人民政府关于法治政府建设情况的报告(2024年5月28日在市六届人大常委会第九次会议上)", [], None, 2023),
+])
+def test_find_year(title, lines, published, year):
+    assert find_year(classify_title(title) if title else None, lines, published) == year
+
+
+SIG = ("XX镇人民政府", "2024年1月5日")
+
+
+@pytest.mark.parametrize("title,kw,issuer", [
+    # The title's prefix first, whatever else the page says.
+    ("和平县司法局2024年法治政府建设年度报告", dict(table={"issuer": "和平县人民政府"}, signature=SIG), "和平县司法局"),
+    # A title naming only a place: the 政府信息公开 table's 发布机构 / 发文机关.
+    ("静海区2023年度法治政府建设情况报告", dict(table={"issuer": "天津市静海区人民政府办公室"},
+                                              meta={"contentsource": "区司法局"}), "天津市静海区人民政府办公室"),
+    # Then 来源: the ContentSource meta, a header line; `本网` and news outlets are no issuer.
+    ("静海区2023年度法治政府建设情况报告", dict(meta={"contentsource": "区司法局"}, signature=SIG), "区司法局"),
+    (None, dict(meta={"contentsource": "本网"}, header=["日期:2025-01-24来源:区司法局"]), "区司法局"),  # seed 001
+    (None, dict(header=["作者: 来源:本网 发布时间:2025-02-05"], signature=("和平县司法局", "2025年2月5日")),
+     "和平县司法局"),  # seed 003 without its title: the signature
+    (None, dict(header=["来源：人民网"], signature=SIG), "XX镇人民政府"),
+    # Last, the owner the column names (`区司法局` column of a portal).
+    (None, dict(meta={"columnname": "区司法局"}), "区司法局"),
+    (None, dict(meta={"columnname": "通知公告"}), None),
+    # An interpretation names the report's issuer, not its own: not taken from the title.
+    ("一图读懂《和平县司法局2024年法治政府建设年度报告》", dict(meta={"contentsource": "县司法局"}), "县司法局"),
+])
+def test_issuer_order(title, kw, issuer):
+    assert find_issuer(classify_title(title) if title else None, **kw) == issuer
 
 
 def test_kind_from_body_when_no_title():

@@ -89,6 +89,23 @@ def test_pdf_spread_out_cjk_gets_no_spaces_but_latin_keeps_them():
     assert result.lines[2] == "Rule of law 2024"  # real space glyphs stay
 
 
+@pytest.mark.parametrize("first", [
+    "中共淮北市烈山区委烈山区人民政府关于2024年法治政府建设情况的报告",  # a title too long for one line
+    paragraphs(SEEDS[1])[1],  # a whole paragraph set as the centred heading (seed 001 has no title)
+])
+def test_pdf_centred_text_wrapped_over_rows_is_one_paragraph(first: str):
+    body = paragraphs(SEEDS[3])[2:6]
+    result = extract_file_text(fb.build_pdf([first, *body]), "pdf")
+    assert [norm(line) for line in result.lines] == [norm(p) for p in [first, *body]]
+
+
+def test_pdf_short_centred_lines_stay_apart():
+    """A short centred issuer line and the title line under it (seed 000) stay two lines."""
+    text = paragraphs(SEEDS[0])
+    result = extract_file_text(fb.build_pdf(["酉阳土家族苗族自治县司法局", *text[1:4]]), "pdf")
+    assert result.lines[:2] == ("酉阳土家族苗族自治县司法局", text[1])
+
+
 def test_pdf_without_text_layer_needs_ocr():
     result = extract_file_text(fb.build_scanned_pdf(pages=3), "pdf")
     assert (result.status, result.lines) == ("needs_ocr", ())
@@ -334,14 +351,19 @@ def _office_with_cjk_font() -> str | None:
     return soffice if soffice and fonts.strip() else None
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(_office_with_cjk_font() is None, reason="needs LibreOffice and a CJK font")
-def test_doc_and_pdf_written_by_libreoffice(tmp_path: Path):
-    """LibreOffice's own Word 97 writer and PDF export, on a seed with a first-line indent
-    and a table: the DOC comes back exactly, the PDF too except that a table row is one line."""
+@pytest.fixture(scope="module")
+def libreoffice(tmp_path_factory) -> Path:
+    """Files written by LibreOffice (one office process per target, sharing a profile, as an
+    office process is slow to start): from DOCX built with python-docx, `report` (seed 003 with a
+    first-line indent and a table) as DOC and PDF, seeds 000 and 002 (centred title lines over
+    indented paragraphs) as PDF."""
     import docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Pt
 
+    import seedpages
+
+    out = tmp_path_factory.mktemp("office")
     text = paragraphs(SEEDS[3])
     document = docx.Document()
     for i, para in enumerate(text):
@@ -354,20 +376,56 @@ def test_doc_and_pdf_written_by_libreoffice(tmp_path: Path):
                     grid.cell(r, c).text = value
             p._p.addnext(grid._tbl)
     document.core_properties.title = text[0]
-    document.save(tmp_path / "report.docx")
-    profile = (tmp_path / "profile").as_uri()
-    for target in ("doc:MS Word 97", "pdf"):
+    document.save(out / "report.docx")
+    for key in ("000", "002"):
+        spec = seedpages.PUBLISHED[key]
+        document = docx.Document()
+        for i, line in enumerate(seedpages.document_lines(key)):
+            para = document.add_paragraph(line)
+            if i < len(spec.title_lines):
+                para.alignment = WD_ALIGN_PARAGRAPH.CENTER
+            else:
+                para.paragraph_format.first_line_indent = Pt(28)
+        document.save(out / f"{key}.docx")
+    profile = (out / "profile").as_uri()
+    for target, names in (("pdf", ("report", "000", "002")), ("doc:MS Word 97", ("report",))):
         subprocess.run([_office_with_cjk_font(), f"-env:UserInstallation={profile}", "--headless",
-                        "--convert-to", target, "--outdir", str(tmp_path),
-                        str(tmp_path / "report.docx")], check=True, capture_output=True,
-                       timeout=240)
+                        "--convert-to", target, "--outdir", str(out),
+                        *(str(out / f"{name}.docx") for name in names)], check=True,
+                       capture_output=True, timeout=240)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_office_with_cjk_font() is None, reason="needs LibreOffice and a CJK font")
+def test_doc_and_pdf_written_by_libreoffice(libreoffice: Path):
+    """LibreOffice's own Word 97 writer and PDF export, on a seed with a first-line indent
+    and a table: the DOC comes back exactly, the PDF too except that a table row is one line."""
+    text = paragraphs(SEEDS[3])
     cells = [cell for row in TABLE for cell in row]
-    doc = extract_file_text((tmp_path / "report.doc").read_bytes(), "doc")
+    doc = extract_file_text((libreoffice / "report.doc").read_bytes(), "doc")
     assert [norm(x) for x in doc.lines] == [norm(x) for x in text[:4] + cells + text[4:]]
     assert doc.meta["title"] == text[0]  # SummaryInformation in code page 65001
-    pdf = extract_file_text((tmp_path / "report.pdf").read_bytes(), "pdf")
+    pdf = extract_file_text((libreoffice / "report.pdf").read_bytes(), "pdf")
     rows = ["".join(row) for row in TABLE]
     assert [norm(x) for x in pdf.lines] == [norm(x) for x in text[:4] + rows + text[4:]]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(_office_with_cjk_font() is None, reason="needs LibreOffice and a CJK font")
+@pytest.mark.parametrize("key", ["000", "002"])
+def test_pdf_exported_by_libreoffice_parses_like_the_page(libreoffice: Path, key: str):
+    """An office suite's PDF (embedded CJK font subsets) of seeds with a title over two centred
+    lines and the most artefacts: parse gets the page's text and title (test_pipeline_formats:
+    the page's text is parse_text's of the seed)."""
+    import seedpages
+    from pipeline.process import parse_document, parse_text
+    from pipeline.records import ParsedDocument
+
+    doc = parse_document((libreoffice / f"{key}.pdf").read_bytes(), filename=f"{key}.pdf")
+    assert isinstance(doc, ParsedDocument) and doc.source_format == "pdf"
+    assert doc.text == parse_text(seedpages.seed_text(key)).text
+    assert doc.title == seedpages.PUBLISHED[key].title
 
 
 # ---------------------------------------------------------------- damaged files never crash

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.process import STAGES, parse_document, parse_text
+import seedpages
+from pipeline.clean import learn_boilerplate, normalise_line
+from pipeline.process import STAGES, page_lines, parse_document, parse_text
 from pipeline.records import KINDS, ParsedDocument, ParseFailure, ParseOptions, Skipped
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -40,8 +42,7 @@ def test_seed_fields(parsed, key):
     assert doc.published_at == (dt.date.fromisoformat(want["published_at"]) if want["published_at"] else None)
     assert doc.kind == want["kind"] and doc.kind in KINDS
     assert doc.region_code == want["region_code"]
-    if "signature" in want:
-        assert doc.signature == want["signature"]
+    assert (doc.signature, doc.addressee) == (want["signature"], want["addressee"])
     assert [name for name, _ in doc.sections] == want["sections"]
 
 
@@ -77,13 +78,31 @@ def test_seeds_parse_the_same_as_bytes(parsed):
         assert doc.text == parsed[key].text and doc.title == parsed[key].title
 
 
-def test_seed_keywords_with_a_tokenizer_only(parsed):
+# Words of the rule-of-law dictionary (pipeline.tokens.RULE_OF_LAW_WORDS) among each seed's keywords:
+# jieba's own dictionary cuts each of them apart (行政执法/监督, 合法性/审查, 第一/责任人).
+SEED_KEYWORDS = {"000": {"行政复议", "行政诉讼", "依法治县"}, "001": {"行政执法监督", "综合行政执法", "规范性文件"},
+                 "002": {"综合行政执法", "第一责任人", "规范性文件"}, "003": {"重大行政决策", "行政复议"},
+                 "004": {"合法性审查", "述法", "行政诉讼"}}
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
     from pipeline.tokens import make_tokenizer
 
-    assert parsed["000"].keywords == ()  # no tokenizer, no dictionary loaded
-    doc = parse_text(_seed("000"), tokenizer=make_tokenizer())
-    assert len(doc.keywords) == 10
-    assert {"行政复议", "合法性审查", "法治政府"} & set(doc.keywords)
+    return make_tokenizer("jieba")
+
+
+@pytest.mark.parametrize("key", sorted(SEED_KEYWORDS))
+def test_seed_keywords_with_the_rule_of_law_dictionary(parsed, tokenizer, key):
+    from pipeline.tokens import RULE_OF_LAW_WORDS
+
+    assert parsed[key].keywords == ()  # no tokenizer, no keywords and no dictionary loaded
+    doc = parse_text(_seed(key), tokenizer=tokenizer)
+    assert len(doc.keywords) == 10 and len(set(doc.keywords)) == 10
+    assert all(word in doc.text for word in doc.keywords)
+    assert SEED_KEYWORDS[key] <= set(doc.keywords)
+    assert SEED_KEYWORDS[key] <= {word for word, _, _ in RULE_OF_LAW_WORDS}
+    assert doc.text == parsed[key].text  # keywords change nothing else
 
 
 def _page(body: str, head: str = "", before: str = "", after: str = "") -> bytes:
@@ -124,12 +143,62 @@ def test_frozen_header_date_is_not_the_publication_date():
     assert doc.published_at == dt.date(2025, 2, 7)
 
 
-def test_learned_boilerplate_is_removed():
-    html = _page("<p>本站郑重声明：转载请注明出处</p>" + _BODY)
-    plain = parse_document(html)
-    assert "本站郑重声明" in plain.text
-    learned = parse_document(html, options=ParseOptions(host_boilerplate=frozenset({"本站郑重声明：转载请注明出处"})))
-    assert "本站郑重声明" not in learned.text
+# Template lines of www.heping.gov.cn that no rule knows: one its CMS appends to every article's
+# body, and an 更新日期 frozen under every title (the template's, not the article's).
+_APPENDED = "扫码关注“平安和平”政务号，获取更多法治资讯"
+_FROZEN = "更新日期：2024 年 12 月 30 日"  # learned as normalise_line has it: 更新日期：2024年12月30日
+_HOST_TEMPLATE = dict(site_of="003", dated=False, under_title=f'<div class="gxrq">{_FROZEN}</div>',
+                      body_end=f'<p style="text-align:center">{_APPENDED}</p>')
+
+
+def test_host_boilerplate_is_learned_from_the_hosts_pages():
+    pages = {key: seedpages.article_page(key, **_HOST_TEMPLATE) for key in seedpages.PUBLISHED}
+    learned = learn_boilerplate(page_lines(body) for body in pages.values())
+    assert {_APPENDED, normalise_line(_FROZEN)} <= learned
+    own = {line for key in pages for line in normalise_lines(seedpages.document_lines(key))}
+    assert not learned & own  # nothing of the reports themselves
+    assert learn_boilerplate(page_lines(pages["000"]) for _ in range(5)) == frozenset()  # one page, fetched 5 times
+    options = ParseOptions(host_boilerplate=learned)
+    for key, body in pages.items():
+        url = seedpages.article_url(key, site_of="003")
+        plain = parse_document(body, url=url)
+        assert _APPENDED in plain.text  # no rule takes it out ...
+        assert plain.published_at == dt.date(2024, 12, 30)  # ... and the frozen date would be taken
+        doc = parse_document(body, url=url, options=options)
+        want = parse_text(_seed(key))
+        assert doc.text == want.text
+        assert doc.signature == want.signature
+        # The signature's date (002, 003), else the URL's: the day each was published.
+        assert doc.published_at == seedpages.PUBLISHED[key].published.date()
+
+
+def test_a_frozen_date_older_than_the_report_is_never_its_date():
+    """Before any learning (a host's first pages): a date older than the year a report is on."""
+    template = dict(_HOST_TEMPLATE, under_title='<div class="gxrq">更新日期：2019年6月1日</div>', body_end="")
+    for key in ("000", "001", "002", "003"):
+        doc = parse_document(seedpages.article_page(key, **template), url=seedpages.article_url(key, site_of="003"))
+        assert doc.kind == "annual_report"
+        assert doc.published_at == seedpages.PUBLISHED[key].published.date()
+    # Not a report: nothing to judge the date by, the header line is believed.
+    summary = parse_document(seedpages.article_page("004", **template), url=seedpages.article_url("004"))
+    assert summary.kind == "work_summary" and summary.published_at == dt.date(2019, 6, 1)
+
+
+def test_page_lines_are_a_pages_lines_for_learning():
+    page = seedpages.article_page("003")
+    lines = page_lines(page)
+    # Above the body, the body, below it; as normalise_line has them (lines of links only left out).
+    assert lines[:4] == ("无障碍浏览 | 关怀版 | 简体|繁体 | 手机版今天是：2025年3月1日星期六", "当前位置：首页 > 政务公开 > 法治政府建设",
+                         "和平县司法局2024年法治政府建设年度报告", "来源：本网发布时间：2025-02-05 09:00浏览次数：128【字体：大中小】")
+    assert lines[-2:] == ("网站标识码：4416240001渝ICP备05003300号渝公网安备50024202000101号", "技术支持：拓尔思信息技术股份有限公司")
+    assert set(normalise_lines(seedpages.body_lines("003"))) <= set(lines)
+    assert page_lines(page, content_type="text/html; charset=gbk") == lines  # the page's meta charset is right
+    # Files and text teach nothing about a host's template.
+    assert page_lines(seedpages.build("003", "pdf")[0]) == page_lines(seedpages.build("003", "text")[0]) == ()
+
+
+def normalise_lines(lines):
+    return {normalise_line(line) for line in lines}
 
 
 def test_list_page_and_empty_page_are_skipped():

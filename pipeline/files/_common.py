@@ -202,8 +202,10 @@ def rows_to_paragraphs(rows: Sequence[Row], page_width: float) -> list[str]:
     paragraphs with an indent (as Chinese documents do, two characters), the row above may also
     end a little short (a number or Latin word that would not break) as long as it does not end
     a sentence. Without indents, a full row that ends a sentence is taken to end its paragraph.
-    Paragraphs run on over page breaks. Text narrower than half the page (a few short lines,
-    a column) has no margins to judge by: its rows stay apart.
+    Paragraphs run on over page breaks. A centred paragraph (a long title, a text set like one)
+    wraps too: a row that filled the line, then one on the same centre, are one paragraph. Text
+    narrower than half the page (a few short lines, a column) has no margins to judge by: its rows
+    stay apart.
     """
     rows = [r for r in rows if r.text.strip()]
     if not rows:
@@ -234,6 +236,8 @@ def rows_to_paragraphs(rows: Sequence[Row], page_width: float) -> list[str]:
                 joins = gap <= 2.0 * size or (gap <= 8.0 * size and not ends_sentence)
             else:  # without indents a full line ending a sentence may end its paragraph: keep apart
                 joins = gap <= 2.0 * size and not ends_sentence
+        if not joins and prev is not None and paragraphs:
+            joins = _centred_continuation(prev, row, left, right, step)
         if joins:
             last = paragraphs[-1]
             sep = " " if _LATIN_END.search(last) and _LATIN_START.match(text) else ""
@@ -242,3 +246,17 @@ def rows_to_paragraphs(rows: Sequence[Row], page_width: float) -> list[str]:
             paragraphs.append(text)
         prev = row
     return paragraphs
+
+
+def _centred_continuation(prev: Row, row: Row, left: float, right: float, step: float) -> bool:
+    """`row` goes on with `prev` in a centred paragraph: `prev` filled the line (so the text
+    wrapped there, not at the author's line break), mid-sentence, and both sit on the same centre
+    in the same type size. Two short centred lines (an issuer line over a title line) stay apart."""
+    size = prev.size
+    if row.spread or prev.spread or row.page != prev.page or abs(row.size - size) > 0.1 * size:
+        return False
+    if not 0 < row.top - prev.top <= 1.6 * max(step, 1.2 * size):
+        return False
+    filled = prev.x1 - prev.x0 >= (right - left) - 2.5 * size
+    same_centre = abs((prev.x0 + prev.x1) - (row.x0 + row.x1)) <= 1.5 * size
+    return filled and same_centre and not _SENTENCE_END.search(prev.text)
