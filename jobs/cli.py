@@ -64,36 +64,64 @@ def cli(ctx: click.Context, db_url: str | None, config_path: str | None, verbose
 
 # --------------------------------------------------------------------------- crawl / parse
 
+# `crawl` exit statuses besides 0 and 1 (nothing could be fetched).
+EXIT_BUSY = 75  # EX_TEMPFAIL: the source is being crawled by another process; try again later
+EXIT_INTERRUPTED = 130
+
+
 @cli.command()
 @click.argument("urls", nargs=-1)
-@click.option("--source", "source_name", metavar="NAME", help="Crawl a registered source.")
+@click.option("--source", "source_name", metavar="NAME|URL",
+              help="Crawl a registered source (by name, or by one of its start URLs).")
 @click.option("--revisit", type=int, metavar="SECONDS",
               help="Revalidate known pages older than this (0: all of them).")
 @click.option("--no-parse", is_flag=True, help="Only fetch and capture; parse later.")
+@click.option("--wait", is_flag=True,
+              help="If the source is being crawled already (by the service or another crawl), "
+                   "wait for that crawl to end instead of exiting with status 75.")
 @pass_ctx
 def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit: int | None,
-          no_parse: bool) -> None:
+          no_parse: bool, wait: bool) -> None:
     """Crawl report columns (URLs) or a registered source once, then parse what was captured.
 
-    Exits non-zero only when nothing at all could be fetched.
+    Works whether or not `govreports serve` is running, and never beside another crawl of the same
+    source. Shows progress bars on a terminal. Exits 1 when nothing at all could be fetched, 75 when
+    the source is being crawled already (see --wait), 130 when interrupted.
     """
+    import signal
+    import threading
+
     from jobs import tasks
-    from storage.models import Source
-    from sqlalchemy import select
+    from jobs.progress import console_logging, progress_for
 
     db = obj.db
-    tasks.recover(db)
-    source = None
-    if source_name:
-        with db.session() as s:
-            source = s.scalar(select(Source).where(Source.name == source_name))
-        if source is None:
-            raise click.UsageError(f"no source named {source_name!r} (see: govreports sources list)")
-        urls = tuple(source.start_urls or ()) + urls
+    tasks.recover(db, obj.settings)
+    with db.session() as s:
+        source = _find_source(s, source_name, urls)
+        if source_name:
+            urls = tuple(source.start_urls or ()) + urls
     if not urls:
         raise click.UsageError("give at least one URL, or --source NAME")
-    summary = tasks.crawl(obj.settings, db, list(urls), source=source, revisit_seconds=revisit,
-                          parse=not no_parse)
+    stop = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping the crawl", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    progress = progress_for(f"run of {source.name}" if source else "crawl",
+                            interval=obj.settings.service.progress_log_seconds)
+    try:
+        with console_logging(progress):
+            summary = tasks.crawl(obj.settings, db, list(urls), source=source,
+                                  revisit_seconds=revisit, parse=not no_parse, wait=wait,
+                                  stop=stop, progress=progress)
+    except tasks.CrawlBusy as busy:
+        if stop.is_set():
+            sys.exit(EXIT_INTERRUPTED)
+        click.echo(f"not crawling: {busy}. Try again later, or pass --wait.", err=True)
+        sys.exit(EXIT_BUSY)
     f = summary.fetch
     click.echo(f"run {summary.run_id}: {summary.status}")
     click.echo(f"  requests:        {f.get('fetch/requests', 0)}")
@@ -110,8 +138,40 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
         click.echo(f"  requests to {key.rsplit('/', 1)[1]}: {f[key]}")
     if summary.error:
         click.echo(f"  {summary.error}", err=True)
-    if summary.pages_fetched == 0 and f.get("fetch/not_modified", 0) == 0:
-        sys.exit(1)
+    if summary.status == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+    nothing = summary.pages_fetched == 0 and f.get("fetch/not_modified", 0) == 0
+    if nothing and (summary.unreachable or summary.status == "failed"):
+        sys.exit(1)  # (nothing requested, because every page is fresh, is not a failure)
+
+
+def _find_source(session, name_or_url: str | None, urls: tuple[str, ...]):
+    """The source to crawl: --source by name or start URL; else the source whose start URL is the
+    first URL given that is one (so `crawl URL` takes that source's lock); else None."""
+    from sqlalchemy import select
+    from storage.models import Source
+    if name_or_url:
+        source = session.scalar(select(Source).where(Source.name == name_or_url))
+        if source is None and name_or_url.startswith(("http://", "https://")):
+            source = _source_with_url(session, name_or_url)
+        if source is None:
+            raise click.UsageError(f"no source named {name_or_url!r} or with that start URL "
+                                   f"(see: govreports sources list)")
+        return source
+    for url in urls:
+        source = _source_with_url(session, url)
+        if source is not None:
+            return source
+    return None
+
+
+def _source_with_url(session, url: str):
+    from sqlalchemy import select
+    from storage.models import Source
+    for source in session.scalars(select(Source).order_by(Source.id)):
+        if url in (source.start_urls or []):
+            return source
+    return None
 
 
 @cli.command()
@@ -317,10 +377,23 @@ def status(obj: Context, as_json: bool) -> None:
     with obj.db.session() as s:
         info = read_status(s)
     info["database"] = _safe_url(obj.settings.database.url)
+    info["workers"] = _worker_status(obj)
     if as_json:
         click.echo(json.dumps(info, ensure_ascii=False, default=str, indent=1))
         return
     _echo_tree(info)
+
+
+def _worker_status(obj: Context) -> dict[str, Any]:
+    """Celery workers, queues and running tasks (asked with a short timeout); no broker: says so."""
+    from sqlalchemy import select
+    from jobs.worker import cluster_status
+    from storage.models import Source
+    queues: set[str] = set()
+    if obj.settings.worker.broker_url:
+        with obj.db.session() as s:
+            queues = {q for (q,) in s.execute(select(Source.queue).distinct()) if q}
+    return cluster_status(obj.settings, queues=queues)
 
 
 def _safe_url(url: str) -> str:
@@ -348,24 +421,42 @@ def _echo_tree(data: Any, indent: int = 0) -> None:
 
 @cli.group(invoke_without_command=True)
 @click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--source", "source_name", metavar="NAME", help="Only runs of this source.")
+@click.option("--status", type=click.Choice(["running", "succeeded", "failed", "interrupted"]))
+@click.option("--json", "as_json", is_flag=True, help="JSON lines.")
 @click.pass_context
-def runs(ctx: click.Context, limit: int) -> None:
-    """Crawl runs: start, end, status, pages, new and updated reports, errors."""
+def runs(ctx: click.Context, limit: int, source_name: str | None, status: str | None,
+         as_json: bool) -> None:
+    """Crawl runs, newest first: start, end, status, pages, new and updated reports, errors."""
     if ctx.invoked_subcommand is not None:
         return
-    from storage.runs import list_runs
+    from storage.runs import run_rows
+    from storage.sources import get_source
     obj: Context = ctx.obj
     with obj.db.session() as s:
-        rows = list_runs(s, limit=limit)
-        click.echo(f"{'id':>5}  {'status':<10} {'trigger':<9} {'started (UTC)':<19}  {'finished':<19}"
-                   f"  {'pages':>5} {'new':>4} {'upd':>4} {'err':>4}")
+        source_id = None
+        if source_name:
+            src = get_source(s, source_name)
+            if src is None:
+                raise click.ClickException(f"no source named {source_name!r}")
+            source_id = src.id
+        rows = run_rows(s, limit=limit, source_id=source_id, status=status)
+    if as_json:
         for r in rows:
-            st = r.stats or {}
-            errors = st.get("fetch/errors", 0) + st.get("parse/failed", 0)
-            click.echo(f"{r.id:>5}  {r.status:<10} {r.trigger:<9} {_t(r.started_at):<19}  "
-                       f"{_t(r.finished_at):<19}  {st.get('fetch/pages', 0):>5} "
-                       f"{st.get('parse/new_reports', 0):>4} {st.get('parse/updated_reports', 0):>4} "
-                       f"{errors:>4}")
+            click.echo(json.dumps({
+                "id": r.id, "source": r.source, "trigger": r.trigger, "status": r.status,
+                "started_at": r.started_at.isoformat(),
+                "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                "pages": r.pages, "new_reports": r.new_reports,
+                "updated_reports": r.updated_reports, "errors": r.errors, "error": r.error},
+                ensure_ascii=False))
+        return
+    click.echo(f"{'id':>5}  {'source':<24} {'status':<11} {'trigger':<9} {'started (UTC)':<19}  "
+               f"{'finished':<19}  {'pages':>5} {'new':>4} {'upd':>4} {'err':>4}")
+    for r in rows:
+        click.echo(f"{r.id:>5}  {(r.source or '-')[:24]:<24} {r.status:<11} {r.trigger:<9} "
+                   f"{_t(r.started_at):<19}  {_t(r.finished_at):<19}  {r.pages:>5} "
+                   f"{r.new_reports:>4} {r.updated_reports:>4} {r.errors:>4}")
 
 
 def _t(value: dt.datetime | None) -> str:
@@ -378,14 +469,18 @@ def _t(value: dt.datetime | None) -> str:
 def runs_show(obj: Context, run_id: int) -> None:
     """Details of one run, with its failed captures."""
     from sqlalchemy import select
-    from storage.models import Capture
+    from storage.models import Capture, Source
     from storage.runs import get_run
     with obj.db.session() as s:
         run = get_run(s, run_id)
         if run is None:
             raise click.ClickException(f"no run with id {run_id}")
+        source = s.get(Source, run.source_id) if run.source_id else None
         click.echo(f"run {run.id}: {run.status} ({run.trigger}), pid {run.pid} on {run.hostname}")
-        click.echo(f"  started  {_t(run.started_at)}  finished {_t(run.finished_at)}")
+        click.echo(f"  source: {source.name if source else '-'}")
+        took = (f" ({(run.finished_at - run.started_at).total_seconds():.0f} s)"
+                if run.finished_at else "")
+        click.echo(f"  started  {_t(run.started_at)}  finished {_t(run.finished_at)}{took}")
         click.echo(f"  start urls: {', '.join(run.start_urls or [])}")
         if run.error:
             click.echo(f"  error: {run.error}")
@@ -510,6 +605,27 @@ def serve(obj: Context) -> None:
     setup_logging("INFO", log_file=obj.settings.path(obj.settings.service.log_file),
                   stream=sys.stdout)
     sys.exit(run_service(obj.settings))
+
+
+@cli.command()
+@click.option("-Q", "--queues", metavar="A,B",
+              help="Queues to serve (default: [worker] queues, else the crawl and parse queues).")
+@click.option("-c", "--concurrency", type=click.IntRange(min=1), metavar="N",
+              help="Tasks run at once (default: [worker] concurrency).")
+@click.option("-n", "--name", metavar="NAME@HOST", help="Worker name (default: unique per process).")
+@pass_ctx
+def worker(obj: Context, queues: str | None, concurrency: int | None, name: str | None) -> None:
+    """Run a Celery worker: crawl tasks (one source each) and parse batches from the broker in
+    [worker] broker_url, writing to the shared database."""
+    from jobs.worker import WorkerError, run_worker
+    if not obj.settings.worker.broker_url:
+        raise click.UsageError("no broker configured: set [worker] broker_url in settings.toml or "
+                               "GOVREPORTS__WORKER__BROKER_URL, e.g. redis://127.0.0.1:6379/0")
+    try:
+        sys.exit(run_worker(obj.settings, queues=queues, concurrency=concurrency, name=name,
+                            loglevel=logging.getLevelName(logging.getLogger().level)))
+    except WorkerError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def main(argv: Iterable[str] | None = None) -> None:

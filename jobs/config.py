@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 __all__ = [
     "Settings", "DatabaseSettings", "CrawlSettings", "ParseSettings", "SearchSettings",
-    "ServiceSettings", "SettingsError", "load_settings", "PROJECT_ROOT",
+    "ServiceSettings", "WorkerSettings", "SettingsError", "load_settings", "PROJECT_ROOT",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,41 @@ class ServiceSettings:
     crawl_jitter_seconds: int = 3600
     parse_interval_minutes: int = 30
     log_file: str = "data/govreports.log"
+    default_schedule: str = "legal-calendar"
+    peak_months: str = "1-4"
+    peak_interval_hours: int = 6
+    max_concurrent_crawls: int = 4
+    takeover_seconds: int = 30
+    lock_heartbeat_seconds: int = 10
+    lock_stale_seconds: int = 60
+    progress_log_seconds: int = 30
+    webhook_url: str = ""
+    webhook_timeout_seconds: int = 10
+    alert_after_failures: int = 3
+    report_deadline: str = "04-01"
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """Celery workers; settings.toml's [worker] section says why each default is what it is."""
+
+    broker_url: str = ""
+    result_backend: str = ""
+    crawl_queue: str = "crawl"
+    parse_queue: str = "parse"
+    queues: str = ""
+    concurrency: int = 2
+    visibility_timeout_seconds: int = 1800
+    max_retries: int = 3
+    retry_delay_seconds: int = 60
+    host_busy_retry_seconds: int = 20
+    host_busy_max_wait_seconds: int = 7200
+    parse_lock_wait_seconds: int = 30
+    parse_batch_captures: int = 2000
+    task_soft_time_limit_seconds: int = 3900
+    task_time_limit_seconds: int = 4200
+    enqueue_retries: int = 5
+    inspect_timeout_seconds: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -85,6 +120,7 @@ class Settings:
     parse: ParseSettings = field(default_factory=ParseSettings)
     search: SearchSettings = field(default_factory=SearchSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
+    worker: WorkerSettings = field(default_factory=WorkerSettings)
     # Directory that relative paths (SQLite file, log file) are resolved against.
     base_dir: Path = PROJECT_ROOT
 
@@ -101,7 +137,7 @@ class Settings:
 
 _SECTION_TYPES = {
     "database": DatabaseSettings, "crawl": CrawlSettings, "parse": ParseSettings,
-    "search": SearchSettings, "service": ServiceSettings,
+    "search": SearchSettings, "service": ServiceSettings, "worker": WorkerSettings,
 }
 
 

@@ -1,53 +1,122 @@
-"""`govreports serve`: the scheduler in the foreground, crawling sources and parsing captures."""
+"""`govreports serve`: the scheduler in the foreground, crawling sources and parsing captures.
+
+- One active scheduler per database: the scheduler lock (a session-level advisory lock on
+  PostgreSQL, a lock row on SQLite). On PostgreSQL a second `serve` stands by and takes over within
+  [service] takeover_seconds when the active one dies; on SQLite it refuses to start.
+- On start (and on taking over) crawl runs left 'running' by a dead process are marked failed and
+  pending captures are parsed, so a kill -9 loses nothing that was captured.
+- SIGTERM or SIGINT stops it cleanly: running crawls are terminated and marked interrupted, their
+  captures kept for the next parse. A second signal exits at once.
+- Sources are re-read every SYNC_SECONDS, so sources added or changed while it runs are scheduled.
+"""
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import os
 import signal
 import threading
+import time
 from typing import Any
 
 from sqlalchemy import select
 
 from jobs import tasks
 from jobs.config import Settings
-from jobs.scheduler import Scheduler, parse_schedule
+from jobs.locks import HOSTNAME, SCHEDULER_LOCK, HeldLock, LockBusy, Locks
+from jobs.progress import Progress
+from jobs.scheduler import JobSpec, Scheduler, ScheduleDefaults, parse_schedule
 from storage.db import Database
-from storage.models import SchedulerEvent, Source
+from storage.models import CrawlRun, SchedulerEvent, Source
 
-__all__ = ["run_service", "crawl_source_job", "parse_job"]
+__all__ = ["run_service", "crawl_source_job", "parse_job", "PARSE_JOB_ID", "SYNC_SECONDS"]
 
 log = logging.getLogger("govreports.service")
 
-# The running service's settings and database, for jobs the scheduler calls by name
-# ("jobs.service:crawl_source_job"): set once in run_service, never read from the environment.
+# The running service's settings, database and stop event, for the jobs the scheduler calls by name
+# ("jobs.service:crawl_source_job"): set in run_service, never read from the environment.
 _state: dict[str, Any] = {}
-_PARSE_JOB_ID = "parse-pending"
+_tokenizer_lock = threading.Lock()
+_bad_schedules: set[tuple[str, str | None]] = set()
+PARSE_JOB_ID = "parse-pending"
+# How often the sources table is re-read for added, removed or rescheduled sources.
+SYNC_SECONDS = 30
+# Exit status when another `serve` holds the database (SQLite) or the schedule settings are wrong.
+EXIT_REFUSED = 1
+
+
+def _job_id(source_name: str) -> str:
+    return f"crawl:{source_name}"
+
+
+def _tokenizer() -> Any:
+    with _tokenizer_lock:
+        if "tokenizer" not in _state:
+            from pipeline.tokens import make_tokenizer
+            _state["tokenizer"] = make_tokenizer(_state["settings"].search.tokenizer)
+        return _state["tokenizer"]
 
 
 def crawl_source_job(source_name: str) -> None:
     """Scheduled crawl of one source; the run (and any failure) is recorded by tasks.crawl."""
     settings: Settings = _state["settings"]
     db: Database = _state["db"]
+    cancel: threading.Event = _state["cancel"]
+    if cancel.is_set():
+        return
     with db.session() as s:
         source = s.scalar(select(Source).where(Source.name == source_name))
     if source is None:
         log.warning("source %s: no longer registered; skipping its crawl", source_name)
         return
-    summary = tasks.crawl(settings, db, list(source.start_urls or []), source=source,
-                          trigger="schedule", tokenizer=_state.get("tokenizer"))
-    if summary.pages_fetched == 0 and not summary.fetch.get("fetch/not_modified"):
+    if settings.worker.broker_url:  # workers crawl; the scheduler only sends the task
+        from jobs.worker import enqueue_crawl
+        task_id = enqueue_crawl(settings, source_name, queue=source.queue)
+        log.info("source %s: crawl sent to the workers (task %s)", source_name, task_id)
+        return
+    progress = Progress(f"source {source_name}", tty=False,
+                        interval=settings.service.progress_log_seconds)
+    try:
+        summary = tasks.crawl(settings, db, list(source.start_urls or []), source=source,
+                              trigger="schedule", tokenizer=_tokenizer(), stop=cancel,
+                              progress=progress, locks=_state["locks"])
+    except tasks.CrawlBusy as busy:
+        log.warning("source %s: scheduled crawl skipped: %s", source_name, busy)
+        _record_event(_job_id(source_name), "skipped", str(busy))
+        return
+    _log_outcome(source_name, summary)
+
+
+def _log_outcome(source_name: str, summary: tasks.CrawlSummary) -> None:
+    if summary.status == "interrupted":
+        log.warning("source %s: run %s interrupted; its captures are kept", source_name,
+                    summary.run_id)
+    elif summary.unreachable:
         reasons = "; ".join(summary.fetch_errors[:3]) or summary.error or "no response"
-        log.error("source %s: the site could not be reached (run %s): %s",
-                  source_name, summary.run_id, reasons)
+        log.error("source %s: the site could not be reached (run %s): %s", source_name,
+                  summary.run_id, reasons)
+    elif summary.status == "failed":
+        log.error("source %s: crawl failed (run %s): %s", source_name, summary.run_id,
+                  summary.error)
     else:
-        log.info("source %s: run %s %s: %s pages, %s new reports, %s updated",
-                 source_name, summary.run_id, summary.status, summary.pages_fetched,
+        log.info("source %s: run %s %s: %s pages, %s new reports, %s updated", source_name,
+                 summary.run_id, summary.status, summary.pages_fetched,
                  summary.parse.new_reports, summary.parse.updated_reports)
 
 
 def parse_job() -> None:
-    summary = tasks.parse_pending(_state["settings"], _state["db"], tokenizer=_state.get("tokenizer"))
-    if summary.parsed or summary.failed:
+    """Recover runs of dead processes (a one-off crawl killed meanwhile), then parse what is pending."""
+    settings: Settings = _state["settings"]
+    db: Database = _state["db"]
+    failed = tasks.recover(db, locks=_state["locks"])
+    if failed:
+        log.warning("marked crawl runs of dead processes as failed: %s", failed)
+    if settings.worker.broker_url:
+        from jobs.worker import enqueue_parse
+        log.info("parse of pending captures sent to the workers (task %s)", enqueue_parse(settings))
+        return
+    summary = tasks.parse_pending(settings, db, tokenizer=_tokenizer(), stop=_state["cancel"])
+    if summary.parsed or summary.failed or summary.skipped:
         log.info("parse: %s", summary.counters())
 
 
@@ -60,57 +129,161 @@ def _record_event(job_id: str, event: str, detail: str | None) -> None:
         log.exception("could not record scheduler event %s %s", job_id, event)
 
 
-def _register_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
+def schedule_defaults(settings: Settings) -> ScheduleDefaults:
     svc = settings.service
-    keep = {_PARSE_JOB_ID}
-    scheduler.add(_PARSE_JOB_ID, "jobs.service:parse_job",
-                  parse_schedule(f"every {svc.parse_interval_minutes}m",
-                                 default_interval_seconds=0, jitter_seconds=0))
+    return ScheduleDefaults(default=svc.default_schedule, interval_hours=svc.crawl_interval_hours,
+                            peak_months=svc.peak_months, peak_interval_hours=svc.peak_interval_hours,
+                            jitter_seconds=svc.crawl_jitter_seconds)
+
+
+def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
+    """Schedule every source with start URLs (keeping unchanged jobs as they are); returns how many."""
+    svc = settings.service
+    defaults = schedule_defaults(settings)
+    jobs = [JobSpec(PARSE_JOB_ID, "jobs.service:parse_job",
+                    parse_schedule(f"every {svc.parse_interval_minutes}m", ScheduleDefaults()))]
     with db.session() as s:
-        sources = list(s.scalars(select(Source).order_by(Source.name)))
-    for source in sources:
-        if not source.start_urls:
+        sources = [(src.name, src.schedule, bool(src.start_urls))
+                   for src in s.scalars(select(Source).order_by(Source.name))]
+        crawled = {name for (name,) in s.execute(
+            select(Source.name).join(CrawlRun, CrawlRun.source_id == Source.id).distinct())}
+    now = dt.datetime.now(dt.timezone.utc)
+    described = {}
+    for name, text, has_urls in sources:
+        if not has_urls:
             continue
-        job_id = f"crawl:{source.name}"
-        keep.add(job_id)
-        schedule = parse_schedule(source.schedule,
-                                  default_interval_seconds=svc.crawl_interval_hours * 3600,
-                                  jitter_seconds=svc.crawl_jitter_seconds)
-        scheduler.add(job_id, "jobs.service:crawl_source_job", schedule, args=(source.name,))
-    scheduler.remove_others(keep)
-    return len(keep) - 1
+        try:
+            schedule = parse_schedule(text, defaults)
+        except ValueError as exc:
+            if (name, text) not in _bad_schedules:  # once, not at every re-read
+                _bad_schedules.add((name, text))
+                log.error("source %s: %s; not scheduled", name, exc)
+            continue
+        # A source never crawled gets its first crawl now rather than at its first slot.
+        jobs.append(JobSpec(_job_id(name), "jobs.service:crawl_source_job", schedule, (name,),
+                            first_run=None if name in crawled else now))
+        described[_job_id(name)] = (name, schedule.describe())
+    changed, removed = scheduler.sync(jobs)
+    for job_id in changed:
+        if job_id in described:
+            log.info("source %s: scheduled %s", *described[job_id])
+    for job_id in removed:
+        log.info("job %s: its source is gone; unscheduled", job_id)
+    return len(jobs) - 1
+
+
+def _import_starter_sources(db: Database) -> None:
+    """A fresh database gets the starter registry of official portals, so `serve` has work."""
+    from jobs.registry import STARTER_REGISTRY, load_registry
+    from storage.sources import upsert_sources
+    with db.session() as s:
+        if s.scalar(select(Source.id).limit(1)) is not None:
+            return
+        added, _ = upsert_sources(s, load_registry(STARTER_REGISTRY))
+    log.info("no sources registered yet: added the %d sources of the starter registry "
+             "(see `govreports sources list`; add your own with `govreports sources add`)", added)
+
+
+def _become_leader(settings: Settings, db: Database, locks: Locks,
+                   stop: threading.Event) -> HeldLock | None:
+    """The scheduler lock, at once or after standing by; None when refused (SQLite) or stopped."""
+    try:
+        return locks.acquire(SCHEDULER_LOCK, label="serve")
+    except LockBusy as busy:
+        holder = busy.holder.describe() if busy.holder else "another process"
+        where = db.engine.url.render_as_string(hide_password=True)
+        if db.dialect == "sqlite":
+            log.error("another `govreports serve` is already running on %s (%s): stop it first. "
+                      "Only one scheduler can use a SQLite database; to run a standby scheduler, "
+                      "use PostgreSQL.", where, holder)
+            return None
+        takeover = settings.service.takeover_seconds
+        log.info("standing by: another `govreports serve` is the active scheduler on %s (%s); "
+                 "this one takes over within %d s if it stops", where, holder, takeover)
+        _record_event("service", "standby", f"{HOSTNAME}:{os.getpid()}")
+    try:
+        return locks.acquire(SCHEDULER_LOCK, label="serve", wait=True, stop=stop,
+                             poll_seconds=max(0.5, settings.service.takeover_seconds / 3))
+    except LockBusy:
+        return None  # stopped while standing by
+
+
+def _run_active(settings: Settings, db: Database, locks: Locks, leader: HeldLock,
+                stop: threading.Event, node: str) -> None:
+    """Schedule and run jobs until *stop*, or until the scheduler lock is lost."""
+    cancel = threading.Event()
+    _state.update(settings=settings, db=db, locks=locks, cancel=cancel)
+    failed = tasks.recover(db, locks=locks)
+    if failed:
+        log.warning("marked crawl runs interrupted by a dead process as failed: %s", failed)
+    _import_starter_sources(db)
+    svc = settings.service
+    scheduler = Scheduler(engine=db.engine, timezone=svc.timezone,
+                          misfire_grace_seconds=svc.misfire_grace_seconds,
+                          on_event=_record_event, max_workers=svc.max_concurrent_crawls + 1,
+                          node=node)
+    scheduler.start(paused=True)
+    try:
+        n_sources = _sync_jobs(scheduler, settings, db)
+        scheduler.resume()
+        log.info("govreports service started (%s): database %s, %d scheduled sources, log file %s",
+                 node, db.engine.url.render_as_string(hide_password=True), n_sources,
+                 settings.path(svc.log_file))
+        # Captures left pending by an interrupted run are parsed straight away.
+        scheduler.run_now(PARSE_JOB_ID)
+        next_sync = time.monotonic() + SYNC_SECONDS
+        while not stop.wait(0.5):
+            if leader.lost.is_set():
+                log.error("lost the scheduler lock (database connection broken?): stopping "
+                          "running jobs and standing by")
+                return
+            if time.monotonic() >= next_sync:
+                next_sync = time.monotonic() + SYNC_SECONDS
+                try:
+                    _sync_jobs(scheduler, settings, db)
+                except Exception:
+                    log.exception("could not re-read the sources; keeping the current schedule")
+    finally:
+        cancel.set()
+        log.info("stopping: waiting for running jobs to stop")
+        scheduler.shutdown(wait=True)
 
 
 def run_service(settings: Settings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit status."""
+    try:
+        parse_schedule(None, schedule_defaults(settings))
+    except ValueError as exc:
+        log.error("settings: [service] %s", exc)
+        return EXIT_REFUSED
     db = tasks.open_db(settings)
-    interrupted = tasks.recover(db)
-    if interrupted:
-        log.warning("marked interrupted crawl runs as failed: %s", interrupted)
-    _state.update(settings=settings, db=db)
-    scheduler = Scheduler(engine=db.engine, timezone=settings.service.timezone,
-                          misfire_grace_seconds=settings.service.misfire_grace_seconds,
-                          on_event=_record_event)
+    locks = tasks.make_locks(db, settings)
+    _state.update(settings=settings, db=db, locks=locks)
     stop = threading.Event()
+    node = f"{HOSTNAME}:{os.getpid()}"
 
-    def _stop(signum, _frame) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
+    def _stop(signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            log.warning("received %s again: exiting now", signal.Signals(signum).name)
+            os._exit(128 + signum)  # crawl processes die with us (jobs.crawl_process)
+        log.info("received %s: stopping (send it again to exit at once)",
+                 signal.Signals(signum).name)
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    scheduler.start(paused=True)
-    n_sources = _register_jobs(scheduler, settings, db)
-    scheduler.resume()
-    log.info("govreports service started: database %s, %d scheduled sources",
-             db.engine.url.render_as_string(hide_password=True), n_sources)
-    if n_sources == 0:
-        log.info("no sources registered yet: add one with `govreports sources add`, "
-                 "or crawl a column once with `govreports crawl URL`")
-    # Captures left pending by an interrupted run are parsed straight away.
-    scheduler.run_now(_PARSE_JOB_ID)
-    stop.wait()
-    scheduler.shutdown(wait=True)
-    db.dispose()
-    log.info("govreports service stopped")
-    return 0
+    try:
+        while not stop.is_set():
+            leader = _become_leader(settings, db, locks, stop)
+            if leader is None:
+                return 0 if stop.is_set() else EXIT_REFUSED
+            with leader:
+                _record_event("service", "leader", node)
+                log.info("%s is the active scheduler", node)
+                _run_active(settings, db, locks, leader, stop, node)
+        _record_event("service", "stopped", node)
+        log.info("govreports service stopped")
+        return 0
+    finally:
+        locks.close()
+        db.dispose()

@@ -45,10 +45,13 @@ class Database:
             self.engine: Engine = create_engine(
                 url, connect_args={"timeout": busy_timeout_ms / 1000})
             event.listen(self.engine, "connect", _sqlite_pragmas(busy_timeout_ms))
-            # pysqlite defers BEGIN until the first write, which breaks SAVEPOINTs and lets two
-            # readers deadlock on upgrade; the SQLAlchemy-documented fix: turn its own transaction
-            # handling off and emit BEGIN ourselves.
-            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+            # pysqlite defers BEGIN until the first write, which breaks SAVEPOINTs; the
+            # SQLAlchemy-documented fix: turn its own transaction handling off and emit BEGIN
+            # ourselves. IMMEDIATE takes the write lock up front: a deferred transaction that reads
+            # and then writes after another connection committed fails at once with "database is
+            # locked" instead of waiting out busy_timeout. WAL keeps readers unblocked.
+            event.listen(self.engine, "begin",
+                         lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base", "Source", "CrawlRun", "Body", "Capture", "Report", "Publication", "ReportVersion",
-    "SchedulerEvent", "utcnow",
+    "SchedulerEvent", "Lock", "utcnow",
 ]
 
 
@@ -198,6 +198,24 @@ class SchedulerEvent(Base):
     event: Mapped[str] = mapped_column(String(20))  # fired | missed | skipped | error | done
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Lock(Base):
+    """A named lock and its current owner (see storage/locks.py)."""
+
+    __tablename__ = "locks"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Random per acquisition: only the acquirer can refresh or release the row.
+    token: Mapped[str] = mapped_column(String(64))
+    owner_host: Mapped[str] = mapped_column(String(200))
+    owner_pid: Mapped[int] = mapped_column(Integer)
+    # Process start time (clock ticks since boot, Linux), so a recycled pid is not taken for the owner.
+    owner_started: Mapped[int | None] = mapped_column(BigInteger)
+    # What holds it: "serve", "crawl (cli)", "parse", ...
+    owner_label: Mapped[str] = mapped_column(String(200))
+    acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
 
 
 Index("ix_captures_fetch_lookup", Capture.canonical_url, Capture.fetched_at)
