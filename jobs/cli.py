@@ -178,11 +178,23 @@ def _source_with_url(session, url: str):
 @click.argument("files", nargs=-1, required=True)
 @click.option("--url", "urls", multiple=True, metavar="URL",
               help="The URL a file was published at (once, or once per file).")
-def parse(files: tuple[str, ...], urls: tuple[str, ...]) -> None:
-    """Parse HTML, PDF, Word, OFD or text FILES (or - for stdin) to JSON lines on stdout."""
+@click.option("--no-keywords", is_flag=True,
+              help="Skip keywords (saves loading the jieba dictionary, about a second).")
+@pass_ctx
+def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywords: bool) -> None:
+    """Parse HTML, PDF, Word, OFD or text FILES (or - for stdin) to JSON lines on stdout.
+
+    Needs no database: nothing is stored.
+    """
+    from jobs.parsing import parse_options
     from pipeline.process import parse_document
     from pipeline.records import ParseFailure, Skipped
 
+    options = parse_options(obj.settings)
+    tokenizer = None
+    if not no_keywords:
+        from pipeline.tokens import make_tokenizer
+        tokenizer = make_tokenizer(obj.settings.search.tokenizer)
     if urls and len(urls) not in (1, len(files)):
         raise click.UsageError("give --url once, or once per file")
     failed = False
@@ -195,7 +207,8 @@ def parse(files: tuple[str, ...], urls: tuple[str, ...]) -> None:
             failed = True
             continue
         try:
-            result = parse_document(body, url=url, filename=None if name == "-" else Path(name).name)
+            result = parse_document(body, url=url, filename=None if name == "-" else Path(name).name,
+                                    options=options, tokenizer=tokenizer)
         except ParseFailure as exc:
             click.echo(f"{exc.stage}: {name}: {exc.reason}", err=True)
             failed = True

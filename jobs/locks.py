@@ -13,7 +13,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection
@@ -23,6 +23,9 @@ from storage import locks as rows
 from storage.db import Database
 from storage.locks import Holder, Owner
 from storage.models import utcnow
+
+if TYPE_CHECKING:
+    from jobs.config import Settings
 
 __all__ = [
     "Locks", "HeldLock", "LockBusy", "crawl_lock_name", "PARSE_LOCK", "SCHEDULER_LOCK",
@@ -249,3 +252,11 @@ class Locks:
     def close(self) -> None:
         if self._pg_engine is not None:
             self._pg_engine.dispose()
+
+
+def make_locks(db: Database, settings: "Settings") -> Locks:
+    """The locks of *db*, timed by the [service] settings."""
+    svc = settings.service
+    return Locks(db, heartbeat_seconds=svc.lock_heartbeat_seconds,
+                 stale_seconds=svc.lock_stale_seconds,
+                 dead_after_seconds=svc.takeover_seconds * 2 / 3)

@@ -1,7 +1,5 @@
-"""The jobs the CLI, the scheduler and workers share: crawl (in its own process), parse, status.
-
-This is the one place that knows both the pipeline and storage: it reads a batch of pending
-captures, runs the pure pipeline on each, and writes the outcome in one transaction per capture.
+"""The jobs the CLI, the scheduler and workers share: crawl (in its own process, then parse what
+it captured), recovery of interrupted runs. The parse job itself is jobs/parsing.py.
 """
 from __future__ import annotations
 
@@ -9,23 +7,23 @@ import logging
 import os
 import signal
 import threading
-from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from jobs import notify
 from jobs.config import Settings, as_dict
 from jobs.crawl_watch import run_crawl_process
-from jobs.locks import HOSTNAME, PARSE_LOCK, HeldLock, LockBusy, Locks, crawl_lock_name
+from jobs.locks import HOSTNAME, HeldLock, LockBusy, Locks, crawl_lock_name, make_locks
+from jobs.parsing import ParseSummary, parse_pending, reset_parse_state
 from jobs.progress import Progress
-from pipeline.records import ParseFailure, ParseOptions, ParsedDocument, Skipped
 from storage import runs
 from storage.db import Database, open_database
-from storage.models import Capture, Source, utcnow
+from storage.models import Capture, Source
 
 __all__ = ["CrawlSummary", "ParseSummary", "CrawlBusy", "open_db", "make_locks", "crawl",
-           "parse_pending", "recover"]
+           "parse_pending", "reset_parse_state", "recover"]
 
 log = logging.getLogger("govreports.jobs")
 
@@ -33,25 +31,6 @@ log = logging.getLogger("govreports.jobs")
 def open_db(settings: Settings, *, migrate: bool = True) -> Database:
     return open_database(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms,
                          compression_level=settings.database.compression_level, migrate=migrate)
-
-
-@dataclass
-class ParseSummary:
-    parsed: int = 0
-    new_reports: int = 0
-    duplicates: int = 0
-    updated_reports: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    failed: int = 0
-    needs_ocr: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def counters(self) -> dict[str, int]:
-        return {"parse/parsed": self.parsed, "parse/new_reports": self.new_reports,
-                "parse/duplicates": self.duplicates, "parse/updated_reports": self.updated_reports,
-                "parse/unchanged": self.unchanged, "parse/skipped": self.skipped,
-                "parse/failed": self.failed, "parse/needs_ocr": self.needs_ocr}
 
 
 @dataclass
@@ -86,13 +65,6 @@ def _unreachable(fetch: dict[str, int]) -> bool:
 
 class CrawlBusy(Exception):
     """Another crawl of the same source (or of the same URLs) is running; the message says which."""
-
-
-def make_locks(db: Database, settings: Settings) -> Locks:
-    svc = settings.service
-    return Locks(db, heartbeat_seconds=svc.lock_heartbeat_seconds,
-                 stale_seconds=svc.lock_stale_seconds,
-                 dead_after_seconds=svc.takeover_seconds * 2 / 3)
 
 
 def crawl(settings: Settings, db: Database, start_urls: Sequence[str], *,
@@ -211,9 +183,9 @@ def _crawl_locked(settings: Settings, db: Database, run_id: int, start_urls: lis
                 progress.update(done[0])
             try:
                 for rid in run_ids:
-                    summary = _add(summary, parse_pending(
+                    summary = summary + parse_pending(
                         settings, db, tokenizer=tokenizer, run_id=rid, progress=advance,
-                        stop=stop))
+                        stop=stop)
             except Exception as exc:  # the crawl is done and recorded; its captures wait
                 msg = (f"parse: run {run_id}: {exc.__class__.__name__}: {exc}; its captures stay "
                        f"pending for the next parse")
@@ -226,166 +198,6 @@ def _crawl_locked(settings: Settings, db: Database, run_id: int, start_urls: lis
                        status=status)
     return CrawlSummary(run_id=run_id, status=status, fetch=fetch_stats, parse=summary,
                         fetch_errors=fetch_errors, error=error)
-
-
-def _add(a: ParseSummary, b: ParseSummary) -> ParseSummary:
-    out = ParseSummary(errors=a.errors + b.errors)
-    for f in fields(ParseSummary):
-        if f.name != "errors":
-            setattr(out, f.name, getattr(a, f.name) + getattr(b, f.name))
-    return out
-
-
-# --------------------------------------------------------------------------- parse
-
-def parse_options(settings: Settings) -> ParseOptions:
-    return ParseOptions(min_report_chars=settings.parse.min_report_chars)
-
-
-def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
-                  run_id: int | None = None, limit: int | None = None,
-                  progress: Callable[[int], None] | None = None,
-                  stop: threading.Event | None = None) -> ParseSummary:
-    """Parse pending captures into reports, a batch at a time; safe to re-run.
-
-    One parser at a time per database (the parse lock; others wait for it): two parsers taking the
-    same pending capture would both store it. Setting *stop* ends it between two captures.
-    """
-    locks = make_locks(db, settings)
-    try:
-        try:
-            held = locks.acquire(PARSE_LOCK, label="parse", wait=True, stop=stop,
-                                 on_wait=lambda h: log.info("parse: waiting for another parser "
-                                                            "(%s)", h.describe() if h else "?"))
-        except LockBusy:  # only when stopped while waiting
-            return ParseSummary()
-        with held:
-            return _parse_pending_locked(settings, db, tokenizer=tokenizer, run_id=run_id,
-                                         limit=limit, progress=progress, stop=stop)
-    finally:
-        locks.close()
-
-
-def _parse_pending_locked(settings: Settings, db: Database, *, tokenizer: Any,
-                          run_id: int | None, limit: int | None,
-                          progress: Callable[[int], None] | None,
-                          stop: threading.Event | None) -> ParseSummary:
-    from pipeline.process import parse_document
-    from pipeline.tokens import make_tokenizer
-    from pipeline.urls import host_of, is_official_host
-    from storage.raw import get_body
-    from storage.reports import store_document
-
-    tokenizer = tokenizer or make_tokenizer(settings.search.tokenizer)
-    options = parse_options(settings)
-    summary = ParseSummary()
-    official_hosts = _source_hosts(db)
-    last_id = 0
-    done = 0
-    while limit is None or done < limit:
-        batch_size = settings.parse.batch_size if limit is None else min(settings.parse.batch_size,
-                                                                        limit - done)
-        with db.session() as s:
-            stmt = (select(Capture.id, Capture.url, Capture.canonical_url, Capture.final_url,
-                           Capture.content_type, Capture.body_sha256, Capture.role,
-                           Capture.link_text)
-                    .where(Capture.parse_state == "pending", Capture.id > last_id)
-                    .order_by(Capture.id).limit(batch_size))
-            if run_id is not None:
-                stmt = stmt.where(Capture.run_id == run_id)
-            batch = s.execute(stmt).all()
-        if not batch:
-            break
-        for row in batch:
-            if stop is not None and stop.is_set():
-                return summary
-            last_id = row.id
-            done += 1
-            if progress:
-                progress(1)
-            url = row.final_url or row.url
-            with db.session() as s:
-                # Claim the capture with a write before reading anything: on PostgreSQL its row
-                # stays locked until this transaction ends; on SQLite the transaction holds the
-                # write lock from the start, so it waits for other writers (a crawl process, a lock
-                # heartbeat) instead of failing with "database is locked" when it starts writing.
-                s.execute(update(Capture).where(Capture.id == row.id)
-                          .values(parse_state=Capture.parse_state))
-                capture = s.get(Capture, row.id)
-                if capture.parse_state != "pending":  # parsed meanwhile by someone else
-                    continue
-                body = get_body(s, row.body_sha256) if row.body_sha256 else None
-                if body is None:
-                    _mark(capture, "skipped", "parse: no body stored")
-                    summary.skipped += 1
-                    continue
-                try:
-                    result = parse_document(body, url=url, content_type=row.content_type,
-                                            filename=_filename(url), options=options)
-                except ParseFailure as exc:
-                    msg = f"{exc.stage}: {url}: {exc.reason}"
-                    _mark(capture, "failed", msg)
-                    summary.failed += 1
-                    summary.errors.append(msg)
-                    log.warning(msg)
-                    continue
-                except Exception as exc:  # a bug must not stop the batch; recorded on the capture
-                    msg = f"parse: {url}: unexpected {exc.__class__.__name__}: {exc}"
-                    _mark(capture, "failed", msg)
-                    summary.failed += 1
-                    summary.errors.append(msg)
-                    log.exception(msg)
-                    continue
-                if isinstance(result, Skipped):
-                    _mark(capture, "skipped", f"{result.stage}: {result.reason}")
-                    summary.skipped += 1
-                    continue
-                if result.status == "needs_ocr":
-                    _mark(capture, "needs_ocr", "file: no text layer; needs OCR")
-                    summary.needs_ocr += 1
-                    continue
-                host = host_of(url)
-                outcome = store_document(
-                    s, result, url=url, canonical_url=row.canonical_url, host=host,
-                    official=is_official_host(host, official_hosts),
-                    is_attachment=row.role == "attachment", capture_id=row.id, seen_at=utcnow(),
-                    tokenizer=tokenizer)
-                capture.report_id = outcome.report_id
-                _mark(capture, "parsed", None)
-                summary.parsed += 1
-                _count_outcome(summary, outcome.action)
-    return summary
-
-
-def _count_outcome(summary: ParseSummary, action: str) -> None:
-    if action == "new":
-        summary.new_reports += 1
-    elif action == "duplicate":
-        summary.duplicates += 1
-    elif action == "updated":
-        summary.updated_reports += 1
-    else:
-        summary.unchanged += 1
-
-
-def _mark(capture: Capture, state: str, error: str | None) -> None:
-    capture.parse_state = state
-    capture.parse_error = error
-    capture.parsed_at = utcnow()
-
-
-def _filename(url: str) -> str | None:
-    tail = url.split("?", 1)[0].rsplit("/", 1)[-1]
-    return tail or None
-
-
-def _source_hosts(db: Database) -> frozenset[str]:
-    from pipeline.urls import host_of
-    hosts: set[str] = set()
-    with db.session() as s:
-        for (start_urls,) in s.execute(select(Source.start_urls)):
-            hosts.update(host_of(u) for u in start_urls or [])
-    return frozenset(hosts)
 
 
 # --------------------------------------------------------------------------- recovery
@@ -452,13 +264,3 @@ def _kill_leftover(pid: int, run_id: int) -> None:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-
-
-def reset_parse_state(db: Database, *, states: Iterable[str] = ("parsed", "skipped", "failed")) -> int:
-    """Mark captures to be parsed again (after a better cleaning rule): re-processing, not re-crawling."""
-    from sqlalchemy import update
-    with db.session() as s:
-        res = s.execute(update(Capture).where(Capture.parse_state.in_(list(states)),
-                                              Capture.body_sha256.is_not(None))
-                        .values(parse_state="pending", parse_error=None))
-        return res.rowcount or 0

@@ -64,7 +64,8 @@ def test_html_page(files):
     assert doc["sections"][0] == ["measures_and_results", "一、学习贯彻习近平法治思想,加大法治建设统筹力度"]
     assert doc["attachments"] == [{"url": "./P020250205512345678901.pdf",
                                    "text": "和平县司法局2024年法治政府建设年度报告.pdf"}]
-    assert doc["keywords"] == []  # parse passes no tokenizer (yet)
+    # Keywords from jieba with the rule-of-law dictionary (words plain jieba cuts apart).
+    assert {"行政复议", "重大行政决策", "规范性文件"} <= set(doc["keywords"])
     assert doc["text"] == clean_text("003")
 
 
@@ -155,3 +156,8 @@ def test_a_scan_is_printed_as_needing_ocr(tmp_path):
     assert result.exit_code == 0, result.stderr
     (doc,) = lines_of(result)
     assert (doc["format"], doc["status"], doc["text"]) == ("pdf", "needs_ocr", "")
+
+
+def test_no_keywords_skips_the_tokenizer(files):
+    (doc,) = lines_of(run("--no-keywords", str(files["html"])))
+    assert doc["keywords"] == [] and doc["text"] == clean_text("003")
