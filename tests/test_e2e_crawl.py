@@ -1,0 +1,144 @@
+"""The whole path through the real command line: crawl the test web's report columns, parse,
+store, search and export — on the embedded SQLite default and on PostgreSQL."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from web.build import build_web
+from web.server import TestWeb
+
+from conftest import drop_pg_schema, fresh_pg_url, require_postgres
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def govreports(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "jobs.cli", "--config", str(config), *args],
+                            capture_output=True, text=True, cwd=REPO, timeout=240)
+    if check and result.returncode != 0:
+        raise AssertionError(f"govreports {' '.join(args)} exited {result.returncode}:\n"
+                             f"{result.stdout}\n{result.stderr[-4000:]}")
+    return result
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def crawled(request, tmp_path_factory):
+    """The seeds web crawled twice through `govreports crawl`, on one backend."""
+    root = tmp_path_factory.mktemp("e2e")
+    manifest = build_web(root / "web", profile="seeds", slow_seconds=2.0)
+    man = json.loads((root / "web" / "manifest.json").read_text(encoding="utf-8"))
+    if request.param == "sqlite":
+        url = f"sqlite:///{root / 'govreports.db'}"
+    else:
+        require_postgres()
+        url = fresh_pg_url()
+    with TestWeb(manifest.sites_dir) as web:
+        config = root / "settings.toml"
+        config.write_text(
+            f'[database]\nurl = "{url}"\n'
+            f'[crawl]\nproxy = "{web.proxy_url}"\ndownload_delay_seconds = 0.0\n'
+            f'autothrottle = false\ndownload_timeout_seconds = 1.5\nretry_times = 1\n',
+            encoding="utf-8")
+        first = govreports(config, "crawl", *man["columns"])
+        second = govreports(config, "crawl", "--revisit", "0", *man["columns"])
+        export = govreports(config, "export", "--format", "jsonl")
+        yield {"config": config, "manifest": man, "first": first, "second": second,
+               "reports": [json.loads(line) for line in export.stdout.splitlines()]}
+    if request.param == "postgresql":
+        drop_pg_schema(url)
+
+
+def _by_title(reports):
+    return {r["title"]: r for r in reports}
+
+
+def test_stores_exactly_the_planted_reports_with_their_fields(crawled):
+    stored = _by_title(r for r in crawled["reports"] if r["kind"] == "annual_report")
+    planted = {r["title"]: r for r in crawled["manifest"]["reports"]}
+    assert set(stored) == set(planted)
+    for title, want in planted.items():
+        got = stored[title]
+        assert got["issuer"] == want["issuer"], title
+        assert got["report_year"] == want["report_year"], title
+        assert got["published_at"] == want["published_at"], title
+        assert sorted(got["urls"]) == sorted(want["urls"]), title
+
+
+def test_reposted_report_is_one_report_with_two_urls(crawled):
+    reposted = [r for r in crawled["manifest"]["reports"] if len(r["urls"]) > 1]
+    assert reposted, "the test web must repost a report on a second site"
+    stored = _by_title(crawled["reports"])
+    for r in reposted:
+        assert len(stored[r["title"]]["urls"]) == len(r["urls"])
+
+
+def test_decoys_are_not_stored_as_annual_reports(crawled):
+    annual = {r["title"] for r in crawled["reports"] if r["kind"] == "annual_report"}
+    for decoy in crawled["manifest"]["decoys"]:
+        assert decoy["title"] not in annual
+
+
+def test_clean_text_has_no_chrome(crawled):
+    for r in crawled["reports"]:
+        for chrome in ("网站标识码", "ICP备", "分享到", "发布时间", "浏览次数", "##paidend##",
+                       "[bookmark: _GoBack]"):
+            assert chrome not in r["text"], (r["title"], chrome)
+        assert r["text"].count("\n") > 5  # paragraphs kept, one a line
+
+
+def test_second_crawl_adds_nothing(crawled):
+    assert "new reports:     0" in crawled["second"].stdout
+    assert "updated reports: 0" in crawled["second"].stdout
+    assert len(crawled["reports"]) == len({r["content_sha256"] for r in crawled["reports"]})
+
+
+def test_faults_are_reported_with_url_and_stage_and_the_crawl_goes_on(crawled):
+    out = crawled["first"].stdout
+    assert "pages fetched" in out
+    for fault in crawled["manifest"]["faults"]:
+        if fault.get("fetch_state") in ("http_error", "network_error"):
+            line = next((ln for ln in out.splitlines() if fault["url"] in ln), None)
+            assert line is not None, f"no error line for {fault['url']}"
+            assert "fetch:" in line
+    assert "HTTP 404" in out
+
+
+def test_search_finds_reports_that_contain_the_term(crawled):
+    result = govreports(crawled["config"], "search", "行政复议", "--json")
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    containing = {r["id"] for r in crawled["reports"] if "行政复议" in r["text"]}
+    assert containing and {h["id"] for h in hits} == containing
+    assert all("行政复议" in h["snippet"] for h in hits)
+
+
+def test_search_filters_by_year_and_issuer(crawled):
+    hits = [json.loads(line) for line in govreports(
+        crawled["config"], "search", "法治", "--year", "2023", "--json").stdout.splitlines()]
+    assert hits and all(h["report_year"] == 2023 for h in hits)
+    hits = [json.loads(line) for line in govreports(
+        crawled["config"], "search", "法治", "--issuer", "和平县", "--json").stdout.splitlines()]
+    assert hits and all("和平县" in h["issuer"] for h in hits)
+
+
+def test_export_csv_reads_back(crawled):
+    out = govreports(crawled["config"], "export", "--format", "csv").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert {r["title"] for r in rows} == {r["title"] for r in crawled["reports"]}
+    assert all(r["content_sha256"] for r in rows)
+
+
+def test_show_and_status(crawled):
+    report_id = crawled["reports"][0]["id"]
+    shown = json.loads(govreports(crawled["config"], "show", str(report_id), "--json").stdout)
+    assert shown["title"] == crawled["reports"][0]["title"]
+    status = json.loads(govreports(crawled["config"], "status", "--json").stdout)
+    assert status  # counts of what the database holds
+    runs = govreports(crawled["config"], "runs").stdout
+    assert "succeeded" in runs
