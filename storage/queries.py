@@ -1,0 +1,260 @@
+"""The read side: one report in full, export rows, the collection's status, and coverage (who
+published their annual report, and whether before the legal deadline).
+
+Every function returns plain JSON-ready values (dates as ISO strings), so the CLI can print them
+as a table or as JSON without knowing the models.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from pipeline.tokens import Tokenizer
+from storage.models import Capture, CrawlRun, Publication, Report, ReportVersion, Source
+from storage.search import Filters, filter_clauses, index_first, matching_ids
+
+__all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "coverage",
+           "COVERAGE_COLUMNS", "legal_deadline"]
+
+# 《法治政府建设与责任落实督察工作规定》 art. 25: the annual report is made public before 1 April
+# of the following year; dates are read on China's calendar.
+LEGAL_TZ = ZoneInfo("Asia/Shanghai")
+EXPORT_COLUMNS = ("id", "title", "issuer", "report_year", "published_at", "kind", "region_code",
+                  "region_name", "url", "urls", "official", "text", "content_sha256")
+COVERAGE_COLUMNS = ("source_id", "source", "issuer", "region_code", "status", "found", "on_time",
+                    "report_id", "title", "published_at", "first_seen", "url")
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def report_detail(session: Session, report_id: int, *, include_diffs: bool = False) -> dict[str, Any] | None:
+    """Everything about one report: fields, clean text, sections, publications (with why each was
+    merged) and versions (with the size of each diff; the diffs themselves on request)."""
+    report = session.get(Report, report_id)
+    if report is None:
+        return None
+    fields = dict(report.fields or {})
+    pubs = session.scalars(sa.select(Publication).where(Publication.report_id == report_id)
+                           .order_by(Publication.first_seen, Publication.id)).all()
+    versions = session.scalars(sa.select(ReportVersion).where(ReportVersion.report_id == report_id)
+                               .order_by(ReportVersion.created_at, ReportVersion.id)).all()
+    return {
+        "id": report.id, "title": report.title, "issuer": report.issuer,
+        "region_code": report.region_code, "region_name": report.region_name,
+        "report_year": report.report_year, "published_at": _iso(report.published_at),
+        "kind": report.kind, "content_sha256": report.content_sha256,
+        "created_at": _iso(report.created_at), "updated_at": _iso(report.updated_at),
+        "sections": [{"name": s[0], "first_line": s[1]} for s in fields.pop("sections", [])],
+        "fields": fields, "text": report.text,
+        "publications": [{
+            "id": p.id, "url": p.url, "canonical_url": p.canonical_url, "host": p.host,
+            "official": p.official, "is_attachment": p.is_attachment, "title": p.title,
+            "content_sha256": p.content_sha256, "first_seen": _iso(p.first_seen),
+            "last_seen": _iso(p.last_seen), "last_capture_id": p.last_capture_id,
+            "merge_reason": p.merge_reason or {},
+            "shown": fields.get("display_publication_id") == p.id,
+        } for p in pubs],
+        "versions": [{
+            "id": v.id, "created_at": _iso(v.created_at), "content_sha256": v.content_sha256,
+            "publication_id": v.publication_id, "capture_id": v.capture_id, "title": v.title,
+            "chars": len(v.text), "diff_chars": len(v.diff or ""),
+            "lines_added": _count_diff_lines(v.diff, "+"),
+            "lines_removed": _count_diff_lines(v.diff, "-"),
+            **({"diff": v.diff} if include_diffs else {}),
+        } for v in versions],
+    }
+
+
+def _count_diff_lines(diff: str | None, sign: str) -> int:
+    if not diff:
+        return 0
+    return sum(1 for line in diff.splitlines()
+               if line.startswith(sign) and not line.startswith(sign * 3))
+
+
+def export_rows(session: Session, filters: Filters = Filters(), query: str | None = None,
+                tokenizer: Tokenizer | None = None, *, batch_size: int = 500) -> Iterator[dict[str, Any]]:
+    """One dict per report matching *filters* (and *query*, if given), in id order, streamed:
+    memory holds one batch, whatever the collection's size. Keys: EXPORT_COLUMNS."""
+    clauses = filter_clauses(filters)
+    if query and query.strip():
+        clauses.append(Report.id.in_(matching_ids(session, query, tokenizer=tokenizer,
+                                                  filters=filters)))
+    stmt = (sa.select(Report.id, Report.title, Report.issuer, Report.report_year,
+                      Report.published_at, Report.kind, Report.region_code, Report.region_name,
+                      Report.text, Report.content_sha256)
+            .where(*clauses).order_by(Report.id).execution_options(yield_per=batch_size))
+    with index_first(session):  # the plan is made here; the rows then stream
+        result = session.execute(stmt)
+    for batch in result.partitions():
+        ids = [row[0] for row in batch]
+        pubs: dict[int, list[tuple[str, bool]]] = defaultdict(list)
+        for rid, url, official in session.execute(
+                sa.select(Publication.report_id, Publication.url, Publication.official)
+                .where(Publication.report_id.in_(ids))
+                .order_by(Publication.report_id, Publication.first_seen, Publication.id)):
+            pubs[rid].append((url, official))
+        for (rid, title, issuer, year, published, kind, code, name, text, sha) in batch:
+            urls = [u for u, _ in pubs.get(rid, [])]
+            yield {
+                "id": rid, "title": title, "issuer": issuer, "report_year": year,
+                "published_at": _iso(published), "kind": kind, "region_code": code,
+                "region_name": name, "url": urls[0] if urls else None, "urls": urls,
+                "official": any(o for _, o in pubs.get(rid, [])), "text": text,
+                "content_sha256": sha,
+            }
+
+
+def _counts(session: Session, column: Any) -> dict[str, int]:
+    rows = session.execute(sa.select(column, sa.func.count()).group_by(column)).all()
+    return {("unknown" if key is None else str(key)): n for key, n in sorted(
+        rows, key=lambda r: (r[0] is None, str(r[0])))}
+
+
+def status(session: Session, *, coverage_year: int | None = None,
+           today: dt.date | None = None) -> dict[str, Any]:
+    """Counts of everything, the last run, and the coverage totals of *coverage_year* (default:
+    the last year whose reports are due by now or this spring)."""
+    today = today or dt.datetime.now(LEGAL_TZ).date()
+    year = coverage_year if coverage_year is not None else today.year - 1
+    last = session.scalars(sa.select(CrawlRun).order_by(CrawlRun.started_at.desc(),
+                                                        CrawlRun.id.desc()).limit(1)).first()
+    count = lambda model: int(session.scalar(sa.select(sa.func.count()).select_from(model)) or 0)  # noqa: E731
+    pubs = session.execute(sa.select(
+        sa.func.count(), sa.func.count(sa.distinct(Publication.host)),
+        sa.func.coalesce(sa.func.sum(sa.case((Publication.official, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((Publication.is_attachment, 1), else_=0)), 0),
+    )).one()
+    return {
+        "sources": {"total": count(Source),
+                    "verified": int(session.scalar(sa.select(sa.func.count()).where(Source.verified)) or 0)},
+        "runs": {"total": count(CrawlRun), "by_status": _counts(session, CrawlRun.status),
+                 "last": None if last is None else {
+                     "id": last.id, "source_id": last.source_id, "trigger": last.trigger,
+                     "status": last.status, "started_at": _iso(last.started_at),
+                     "finished_at": _iso(last.finished_at), "stats": last.stats or {},
+                     "error": last.error}},
+        "captures": {"total": count(Capture), "by_fetch_state": _counts(session, Capture.fetch_state),
+                     "by_parse_state": _counts(session, Capture.parse_state)},
+        "reports": {"total": count(Report), "by_kind": _counts(session, Report.kind),
+                    "by_year": _counts(session, Report.report_year)},
+        "publications": {"total": int(pubs[0]), "hosts": int(pubs[1]), "official": int(pubs[2]),
+                         "unofficial": int(pubs[0]) - int(pubs[2]), "attachments": int(pubs[3])},
+        "coverage": {k: v for k, v in coverage(session, year=year, today=today).items()
+                     if k in ("year", "deadline", "totals")},
+    }
+
+
+def legal_deadline(year: int) -> dt.date:
+    """The first day on which a report on *year* is late."""
+    return dt.date(year + 1, 4, 1)
+
+
+_STATES = ("on_time", "late", "undated", "missing", "pending")
+
+
+def _norm(name: str | None) -> str:
+    return "".join((name or "").split())
+
+
+def coverage(session: Session, *, year: int, region: str | None = None,
+             deadline: dt.date | None = None, today: dt.date | None = None) -> dict[str, Any]:
+    """For every source expected to publish (all sources, unless hints say
+    {"expects_report": false}), whether its annual report on *year* was found, when it was
+    published and whether before *deadline* (default: 1 April of the next year).
+
+    A report belongs to a source when its issuer is the source's issuer (or it has none and was
+    captured from the source) or, for a source with no issuer, when it was captured from the
+    source or has the source's division code. Status:
+    on_time / late (by publication date; without one, seen by us before the deadline counts as on
+    time), undated (found, date unknown, first seen after the deadline), missing, or pending
+    (not found, deadline not reached). Returns {"year", "deadline", "rows", "totals", "regions"}.
+    """
+    deadline = deadline or legal_deadline(year)
+    today = today or dt.datetime.now(LEGAL_TZ).date()
+    sources = [s for s in session.scalars(sa.select(Source).order_by(Source.division_code, Source.id))
+               if (s.hints or {}).get("expects_report", True) is not False
+               and (not region or (s.division_code or "").startswith(region))]
+    reports = session.execute(
+        sa.select(Report.id, Report.title, Report.issuer, Report.region_code, Report.published_at)
+        .where(Report.kind == "annual_report", Report.report_year == year)).all()
+    ids = [r[0] for r in reports]
+    captured: dict[int, set[int]] = defaultdict(set)  # source id -> report ids
+    first_seen: dict[int, dt.datetime] = {}
+    first_url: dict[int, str] = {}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        for sid, rid in session.execute(sa.select(Capture.source_id, Capture.report_id).distinct()
+                                        .where(Capture.report_id.in_(chunk), Capture.source_id.is_not(None))):
+            captured[sid].add(rid)
+        for rid, seen, url in session.execute(
+                sa.select(Publication.report_id, Publication.first_seen, Publication.url)
+                .where(Publication.report_id.in_(chunk))
+                .order_by(Publication.first_seen, Publication.id)):
+            first_seen.setdefault(rid, seen)
+            first_url.setdefault(rid, url)
+
+    rows = []
+    for src in sources:
+        if src.issuer:
+            # Or, when the parser read no issuer, captured from this source.
+            matches = [r for r in reports if _norm(r[2]) == _norm(src.issuer)
+                       or (not r[2] and r[0] in captured.get(src.id, ()))]
+        else:
+            matches = [r for r in reports if r[0] in captured.get(src.id, ())
+                       or (src.division_code and r[3] == src.division_code)]
+        # The earliest publication decides whether the duty was met.
+        matches.sort(key=lambda r: (r[4] is None, r[4] or dt.date.max, r[0]))
+        rows.append(_coverage_row(src, matches[0] if matches else None, deadline, today,
+                                  first_seen, first_url))
+    return {"year": year, "deadline": deadline.isoformat(), "rows": rows,
+            "totals": _tally(rows), "regions": _regions(rows)}
+
+
+def _coverage_row(src: Source, match: Any, deadline: dt.date, today: dt.date,
+                  first_seen: dict[int, dt.datetime], first_url: dict[int, str]) -> dict[str, Any]:
+    row: dict[str, Any] = {"source_id": src.id, "source": src.name, "issuer": src.issuer,
+                           "region_code": src.division_code, "found": match is not None,
+                           "report_id": None, "title": None, "published_at": None,
+                           "first_seen": None, "url": None}
+    if match is None:
+        row.update(status="missing" if today >= deadline else "pending", on_time=None)
+        return row
+    rid, title, _, _, published = match
+    seen = first_seen.get(rid)
+    seen_day = seen.astimezone(LEGAL_TZ).date() if seen is not None else None
+    if published is not None:
+        state = "on_time" if published < deadline else "late"
+    elif seen_day is not None and seen_day < deadline:
+        state = "on_time"
+    else:
+        state = "undated"
+    row.update(report_id=rid, title=title, published_at=_iso(published),
+               first_seen=_iso(seen), url=first_url.get(rid), status=state,
+               on_time={"on_time": True, "late": False}.get(state))
+    return row
+
+
+def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts = Counter(r["status"] for r in rows)
+    return {"expected": len(rows), "found": sum(1 for r in rows if r["found"]),
+            **{state: counts.get(state, 0) for state in _STATES}}
+
+
+def _regions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Totals per province (first 2 digits of the division code) and city (first 4)."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        code = row["region_code"] or ""
+        if len(code) < 4:
+            continue
+        for level, size in (("province", 2), ("city", 4)):
+            groups[(level, code[:size] + "0" * (len(code) - size))].append(row)
+    return [{"level": level, "region_code": code, **_tally(members)}
+            for (level, code), members in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0] != "province"))]

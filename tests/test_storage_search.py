@@ -1,0 +1,223 @@
+"""Search on SQLite (FTS5) and PostgreSQL (tsvector): two-character words, phrases, boolean
+queries and every filter return exactly the expected reports of the test collection."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Iterator
+
+import pytest
+
+import storage_collection as coll
+from conftest import drop_pg_schema, fresh_pg_url, require_postgres
+from pipeline.tokens import Tokenizer, make_tokenizer
+from storage.db import Database, open_database
+from storage.query_language import And, Not, Or, Term, parse_query
+from storage.search import (Filters, QueryError, count_matches, facet_tokens, index_report,
+                            make_snippet, rebuild_index, search)
+
+Y24, W24, Y23, H24 = "youyang-2024-bureau", "wanzhou-2024-bureau", "youyang-2023-gov", "heping-2024-bureau"
+X23, B24, C22, N24 = "xx-2023-summary", "yubei-2024-gov", "hechuan-2022-gov", "wanzhou-2024-news"
+ALL = {Y24, W24, Y23, H24, X23, B24, C22, N24}
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> Tokenizer:
+    return make_tokenizer("jieba").load()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def collection(request, tmp_path_factory, tokenizer) -> Iterator[tuple[Database, dict[str, int]]]:
+    """The test collection, built once per backend for this module (the queries only read)."""
+    if request.param == "sqlite":
+        url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}", None
+    else:
+        require_postgres()
+        url = fresh_pg_url()
+        cleanup = url
+    db = open_database(url)
+    try:
+        yield db, coll.build(db, tokenizer)
+    finally:
+        db.dispose()
+        if cleanup:
+            drop_pg_schema(cleanup)
+
+
+def _labels(ids: dict[str, int], hits) -> set[str]:
+    by_id = {v: k for k, v in ids.items()}
+    return {by_id[h.report_id] for h in hits}
+
+
+CASES = [
+    # two-character words: inside longer words of the text (行政败诉率, 庭审旁听)
+    ("败诉", Filters(), {Y24, Y23, X23, B24}),
+    ("庭审", Filters(), {W24, X23, C22}),
+    ("复议", Filters(year=2022), {C22}),
+    # a word jieba does not know, cut in three (府/院/联动): all three
+    ("府院联动", Filters(), {B24}),
+    # words cut in two need both parts, anywhere; quoted, in this order
+    ("行政复议决定", Filters(), {Y24, Y23, X23, B24}),
+    ('"行政复议决定"', Filters(), {Y23, B24}),
+    ("诉讼案件", Filters(), {Y24, Y23, H24, X23, B24}),
+    ('"诉讼案件"', Filters(), {Y24, X23}),
+    # a quoted phrase whose last word starts a longer word of the text (联动 of 联动机制)
+    ('"府院联动"', Filters(), {B24}),
+    # a last single character is the start of a word (案 of 案件)
+    ('"行政复议案"', Filters(), {Y24, H24, X23}),
+    # a phrase
+    ('"行政机关负责人出庭应诉"', Filters(), {Y24, W24, Y23, H24, B24, C22}),
+    ("“行政机关负责人出庭应诉”", Filters(), {Y24, W24, Y23, H24, B24, C22}),
+    # boolean
+    ("败诉 营商环境 解纷", Filters(), {Y24, Y23, B24}),
+    ("庭审 OR 府院联动", Filters(), {W24, X23, C22, B24}),
+    ("败诉 -酉阳", Filters(), {X23, B24}),
+    ("败诉 NOT 酉阳", Filters(), {X23, B24}),
+    ("(庭审 OR 公证) 败诉", Filters(), {X23, Y24}),
+    ("（庭审 OR 公证） AND 败诉", Filters(), {X23, Y24}),
+    ('败诉 -"专精特新"', Filters(), {Y24, X23}),
+    ('"专精特新" OR 庭审', Filters(), {Y23, B24, W24, X23, C22}),
+    # each filter
+    ("行政复议", Filters(), ALL),
+    ("行政复议", Filters(year=2024), {Y24, W24, H24, B24, N24}),
+    ("行政复议", Filters(region="50"), {Y24, W24, Y23, B24, C22, N24}),
+    ("行政复议", Filters(region="5001"), {W24, B24, C22, N24}),
+    ("行政复议", Filters(region="500242"), {Y24, Y23}),
+    ("行政复议", Filters(kind="news"), {N24}),
+    ("行政复议", Filters(issuer="司法局"), {Y24, W24, H24, X23, N24}),
+    ("行政复议", Filters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31)), {Y24, W24, H24}),
+    ("行政复议", Filters(region="44", year=2024, kind="annual_report"), {H24}),
+    ("行政复议", Filters(date_from=dt.date(2025, 1, 25), date_to=dt.date(2025, 3, 20)), {Y24, H24}),
+    ("行政复议", Filters(date_from=dt.date(2024, 6, 1)), {Y24, W24, H24, B24, N24}),
+    ("行政复议", Filters(region="500"), {Y24, W24, Y23, B24, C22, N24}),  # not a whole level
+    ("行政复议", Filters(issuer="人民政府", region="5001"), {B24, C22}),
+    ("行政复议", Filters(year=2021), set()),
+    # filters alone
+    ("", Filters(year=2024, kind="annual_report"), {Y24, W24, H24, B24}),
+    ("", Filters(date_to=dt.date(2024, 12, 31)), {Y23, C22, N24}),
+]
+
+
+@pytest.mark.parametrize("query, filters, expected", CASES)
+def test_search_returns_exactly_the_expected_reports(collection, tokenizer, query, filters, expected):
+    db, ids = collection
+    with db.session() as s:
+        hits = search(s, query, tokenizer=tokenizer, filters=filters, limit=100)
+        assert _labels(ids, hits) == expected
+        assert len(hits) == len(expected)  # each report once, however many publications
+        assert count_matches(s, query, tokenizer=tokenizer, filters=filters) == len(expected)
+
+
+def test_ranked_best_first_with_marked_snippets(collection, tokenizer):
+    db, ids = collection
+    with db.session() as s:
+        hits = search(s, "工作总结", tokenizer=tokenizer, limit=5)
+        assert hits[0].report_id == ids[X23]  # the word is its title
+        assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+        hit = search(s, "败诉", tokenizer=tokenizer, filters=Filters(region="5001"))[0]
+        assert hit.report_id == ids[B24] and "【败诉】" in hit.snippet
+        assert len(hit.snippet.replace("【", "").replace("】", "").strip("…")) <= 60
+        assert (hit.issuer, hit.report_year, hit.kind, hit.region_code, hit.published_at) == (
+            "渝北区人民政府", 2024, "annual_report", "500112", dt.date(2025, 4, 10))
+        phrase = search(s, '"行政机关负责人出庭应诉"', tokenizer=tokenizer, snippet_chars=40,
+                        mark=("<b>", "</b>"), filters=Filters(region="500112"))[0]
+        assert "<b>行政机关负责人出庭应诉</b>" in phrase.snippet
+
+
+def test_listing_without_a_query_is_newest_first_and_pages(collection, tokenizer):
+    db, ids = collection
+    with db.session() as s:
+        f = Filters(year=2024, kind="annual_report")
+        hits = search(s, "", tokenizer=tokenizer, filters=f)
+        assert [h.report_id for h in hits] == [ids[B24], ids[Y24], ids[H24], ids[W24]]
+        page2 = search(s, "", tokenizer=tokenizer, filters=f, limit=2, offset=2)
+        assert [h.report_id for h in page2] == [ids[H24], ids[W24]]
+
+
+@pytest.mark.parametrize("query", ["-酉阳", "NOT 酉阳", "庭审 OR -酉阳", '-"专精特新"'])
+def test_queries_of_only_negations_are_refused(collection, tokenizer, query):
+    db, _ = collection
+    with db.session() as s, pytest.raises(QueryError):
+        search(s, query, tokenizer=tokenizer)
+
+
+@pytest.mark.parametrize("text, tree", [
+    ("行政复议", Term("行政复议")),
+    ("行政复议 败诉", And((Term("行政复议"), Term("败诉")))),
+    ('"法治 政府 建设" 年度', And((Term("法治政府建设", quoted=True), Term("年度")))),
+    ("复议 OR 诉讼 纠错", Or((Term("复议"), And((Term("诉讼"), Term("纠错")))))),
+    ("复议 | 诉讼", Or((Term("复议"), Term("诉讼")))),
+    ("复议 -酉阳 NOT 和平", And((Term("复议"), Not(Term("酉阳")), Not(Term("和平"))))),
+    ("(复议 OR 诉讼) 纠错", And((Or((Term("复议"), Term("诉讼"))), Term("纠错")))),
+    ('-"专精特新"', Not(Term("专精特新", quoted=True))),
+    ('"未闭合的引号', Term("未闭合的引号", quoted=True)),
+    ("(复议 诉讼", And((Term("复议"), Term("诉讼")))),
+    ("复议) 诉讼", And((Term("复议"), Term("诉讼")))),
+    ("COVID-19", Term("COVID-19")),
+    ("  ", None),
+    ("OR", None),
+])
+def test_query_language(text, tree):
+    assert parse_query(text) == tree
+
+
+def test_index_follows_updates_and_rebuilds(db, tokenizer):
+    coll.build(db, tokenizer)
+    with db.session() as s:
+        rid = search(s, "府院联动", tokenizer=tokenizer)[0].report_id
+        assert tokenizer.query_tokens("无人机") == ["无人机"]  # one token: the index alone decides
+        index_report(s, rid, "渝北区报告", "探索无人机辅助执法。", tokenizer)
+        assert search(s, "府院联动", tokenizer=tokenizer) == []
+        assert [h.report_id for h in search(s, "无人机", tokenizer=tokenizer)] == [rid]
+    with db.session() as s:
+        assert rebuild_index(s, tokenizer, batch_size=3) == len(coll.items())
+    with db.session() as s:
+        # the index holds the reports' stored texts again
+        assert [h.report_id for h in search(s, "府院联动", tokenizer=tokenizer)] == [rid]
+        assert count_matches(s, "行政复议", tokenizer=tokenizer) == len(ALL)
+
+
+TEXT = "标题\n\n  第一段 内容。\n第二段提到行政复议工作，还有行政复议案件。\n结尾。"
+
+
+@pytest.mark.parametrize("words, chars, mark, escape, expected", [
+    (["行政复议"], 20, ("【", "】"), False, "…第二段提到【行政复议】工作，还有【行政复议】案件…"),
+    (["没有的词"], 10, ("【", "】"), False, "标题 第一段 内容。…"),
+    ([], 200, ("【", "】"), False, "标题 第一段 内容。 第二段提到行政复议工作，还有行政复议案件。 结尾。"),
+    (["结尾"], 10, ("【", "】"), False, "…。 【结尾】。"),
+    # the whole query word is found first, its parts are marked too
+    (["行政复议案件", "案件"], 12, ("[", "]"), False, "…，还有[行政复议案件]。 结…"),
+])
+def test_snippets(words, chars, mark, escape, expected):
+    assert make_snippet(TEXT, words, chars, mark=mark, html_escape=escape) == expected
+
+
+def test_snippets_escape_html_around_the_marks():
+    assert make_snippet("a<b>行政复议</b>", ["行政复议"], 20, mark=("<b>", "</b>"), html_escape=True) \
+        == "a&lt;b&gt;<b>行政复议</b>&lt;/b&gt;"
+
+
+@pytest.mark.parametrize("year, code, kind, published, expected", [
+    (2024, "500117", "annual_report", dt.date(2025, 3, 20),
+     ["y2024", "m202503", "r50", "r5001", "r500117", "kannualreport"]),
+    (None, "500117000000", "work_summary", None,
+     ["r50", "r5001", "r500117", "r500117000", "r500117000000", "kworksummary"]),
+    (2023, None, None, None, ["y2023"]),
+    (None, "unknown", "news", None, ["knews"]),
+])
+def test_filter_tokens_of_a_report(year, code, kind, published, expected):
+    assert facet_tokens(year, code, kind, published) == expected
+
+
+@pytest.mark.parametrize("query, expected", [
+    ('"行政机关负责人出庭应诉"', {Y24, W24, Y23, H24, B24, C22}),
+    ('"诉讼案件"', {Y24, X23}),
+    ("败诉", {Y24, Y23, X23, B24}),
+])
+def test_a_small_rank_window_keeps_the_newest_matches(collection, tokenizer, query, expected):
+    """Ranking only the newest matches (the window) still returns matches, newest first when the
+    window holds one; on SQLite phrases are then checked on the newest candidates only."""
+    db, ids = collection
+    with db.session() as s:
+        hit, = search(s, query, tokenizer=tokenizer, limit=1, rank_window=1)
+        assert hit.report_id == max(ids[label] for label in expected)
+        assert _labels(ids, search(s, query, tokenizer=tokenizer, limit=50, rank_window=None)) == expected
