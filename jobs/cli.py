@@ -332,16 +332,119 @@ def show(obj: Context, report_id: int, as_json: bool) -> None:
     click.echo(f"   publications: {len(pubs)}")
     for p in pubs:
         flag = "official" if p.get("official") else "unofficial"
-        reason = p.get("merge_reason") or {}
-        click.echo(f"    - {p.get('url')} ({flag}{', attachment' if p.get('is_attachment') else ''})"
-                   f" first seen {p.get('first_seen')}"
-                   f"{'; merged: ' + json.dumps(reason, ensure_ascii=False) if reason else ''}")
+        click.echo(f"    - #{p.get('id')} {p.get('url')} ({flag}"
+                   f"{', attachment' if p.get('is_attachment') else ''}"
+                   f"{', shown' if p.get('shown') else ''}) first seen {p.get('first_seen')}, "
+                   f"last seen {p.get('last_seen')}")
+        click.echo(f"      why here: {_merge_reason_text(p.get('merge_reason') or {})}")
     versions = detail.get("versions", [])
     click.echo(f"       versions: {len(versions)}")
     for v in versions:
-        click.echo(f"    - #{v.get('id')} {v.get('created_at')} {str(v.get('content_sha256'))[:12]}")
+        click.echo(f"    - #{v.get('id')} {v.get('created_at')} {str(v.get('content_sha256'))[:12]}"
+                   f" of publication #{v.get('publication_id')}, {v.get('chars')} characters"
+                   + (f", +{v.get('lines_added')} -{v.get('lines_removed')} lines"
+                      if v.get('diff_chars') else ""))
     click.echo("")
     click.echo(detail.get("text") or "")
+
+
+def _merge_reason_text(reason: dict[str, Any]) -> str:
+    """A publication's merge_reason in words: how it came to this report, then earlier steps."""
+    parts = []
+    while isinstance(reason, dict) and reason:
+        method = reason.get("method")
+        if method == "first":
+            text = "first publication of the report"
+        elif method == "exact":
+            text = "same text (exact content hash)"
+        elif method == "near":
+            text = f"near duplicate, similarity {reason.get('score')}"
+        elif method == "split":
+            text = f"split off report {reason.get('was_report')} at {reason.get('at')}"
+        else:
+            text = str(method)
+        if reason.get("reason") and method in ("exact", "near"):
+            text += f" ({reason['reason']})"
+        if reason.get("job"):
+            text += f", merged by the {reason['job']} job from report {reason.get('was_report')}"
+            text += f" at {reason.get('at')}" if reason.get("at") else ""
+        if reason.get("note"):
+            text += f": {reason['note']}"
+        parts.append(text)
+        reason = reason.get("previous")
+    return "; before that: ".join(parts) or "unknown"
+
+
+@cli.command()
+@click.argument("publication_id", type=int)
+@click.option("--note", help="Why (kept with the split).")
+@pass_ctx
+def split(obj: Context, publication_id: int, note: str | None) -> None:
+    """Undo a merge: move publication PUBLICATION_ID (see `show`) and its versions out into a
+    report of its own. Re-deduplication never merges it back."""
+    from jobs.locks import PARSE_LOCK, make_locks
+    from pipeline.tokens import make_tokenizer
+    from storage.merges import SplitError, split_publication
+
+    locks = make_locks(obj.db, obj.settings)
+    try:
+        # The parse and dedup jobs keep an index of reports: wait until none is running.
+        with locks.acquire(PARSE_LOCK, label="split", wait=True,
+                           on_wait=lambda h: click.echo("waiting for the parse or dedup job", err=True)):
+            with obj.db.session() as s:
+                out = split_publication(s, publication_id, note=note,
+                                        tokenizer=make_tokenizer(obj.settings.search.tokenizer))
+    except SplitError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        locks.close()
+    click.echo(f"publication {out.publication_id} split off report {out.old_report_id}: now report "
+               f"{out.new_report_id} ({out.versions_moved} versions moved)")
+
+
+@cli.command()
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Publications per transaction (progress is saved after each).")
+@click.option("--restart", is_flag=True, help="Start over instead of resuming an interrupted run.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+def dedup(obj: Context, batch_size: int, restart: bool, as_json: bool) -> None:
+    """Re-check the whole collection for reports that are one, and merge them (after a change of
+    thresholds or parser). Resumes where an interrupted run stopped; never undoes a split."""
+    import signal
+    import threading
+
+    from jobs.dedup import run_dedup
+
+    stop = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping after this batch", err=True)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        summary = run_dedup(obj.settings, obj.db, batch_size=batch_size, restart=restart, stop=stop)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+    else:
+        if summary.resumed_after is not None:
+            click.echo(f"resumed after publication {summary.resumed_after}")
+        click.echo(f"publications checked: {summary.visited} in {summary.batches} batches")
+        click.echo(f"reports merged:       {len(summary.merged)}")
+        for m in summary.merged:
+            click.echo(f"  report {m['from']} -> {m['into']} (publication {m['publication']}, "
+                       f"{m['method']} {m['score']})")
+        click.echo(f"kept apart by splits: {summary.kept_apart}")
+        click.echo(f"keys disagree:        {summary.keys_disagree}")
+        click.echo(f"without signature:    {summary.without_signature}"
+                   + (" (run `govreports reparse --all` to compute them)" if summary.without_signature else ""))
+        click.echo("done" if summary.done else "interrupted: run again to resume")
+    if not summary.done:
+        sys.exit(EXIT_INTERRUPTED)
 
 
 @cli.command()

@@ -96,6 +96,8 @@ class _Parser:
         self.tokenizer = tokenizer or make_tokenizer(settings.search.tokenizer)
         self.official_hosts = _source_hosts(db)
         self._boilerplate: dict[str, frozenset[str]] = {}
+        from jobs.dedup import ParseDedup
+        self.dedup = ParseDedup()  # near-duplicate index: loaded once, on first need
 
     def run(self, *, run_id: int | None, limit: int | None,
             progress: Callable[[int], None] | None,
@@ -167,11 +169,15 @@ class _Parser:
                 _mark(capture, "needs_ocr", "file: no text layer; needs OCR")
                 summary.needs_ocr += 1
                 return
+            prepared = self.dedup.prepare(result)  # the MinHash, stored and compared
             outcome = store_document(
                 s, result, url=url, canonical_url=capture.canonical_url, host=host,
                 official=is_official_host(host, self.official_hosts),
                 is_attachment=capture.role == "attachment", capture_id=capture.id,
-                seen_at=utcnow(), tokenizer=self.tokenizer)
+                seen_at=utcnow(), tokenizer=self.tokenizer,
+                match=self.dedup.match(s, result, prepared, capture.canonical_url),
+                signature=prepared.data if prepared else None)
+            self.dedup.stored(outcome, result, prepared)
             capture.report_id = outcome.report_id
             _mark(capture, "parsed", None)
             summary.parsed += 1

@@ -16,7 +16,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base", "Source", "CrawlRun", "Body", "Capture", "Report", "Publication", "ReportVersion",
-    "SchedulerEvent", "Lock", "utcnow",
+    "SchedulerEvent", "Lock", "Signature", "JobState", "utcnow",
 ]
 
 
@@ -216,6 +216,33 @@ class Lock(Base):
     acquired_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+
+class Signature(Base):
+    """The MinHash of one text of a publication (pipeline.dedup.signature_bytes), with what was read
+    of that document: near-duplicate detection reloads these instead of the texts (migration 0004)."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("publication_id", "content_sha256",
+                                       name="uq_signatures_publication_content"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"), index=True)
+    publication_id: Mapped[int] = mapped_column(ForeignKey("publications.id"), index=True)
+    content_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    report_year: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class JobState(Base):
+    """Where a long job stopped, so that it can resume (the re-deduplication job: jobs/dedup.py)."""
+
+    __tablename__ = "job_state"
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_captures_fetch_lookup", Capture.canonical_url, Capture.fetched_at)
