@@ -485,6 +485,48 @@ def export(obj: Context, fmt: str, output: str | None, query: str | None, year, 
 
 
 @cli.command()
+@click.option("--year", type=int, required=True, help="The year reported on.")
+@click.option("--region", metavar="CODE", help="Division code prefix: 50, 5001, 500117.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output (default: table on a terminal, JSON otherwise).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
+@pass_ctx
+def coverage(obj: Context, year: int, region: str | None, fmt: str | None,
+             output: str | None) -> None:
+    """Which sources published their report on YEAR, and whether before the legal deadline
+    (1 April of the following year)."""
+    import csv
+    from storage.queries import coverage as read_coverage
+    with obj.db.session() as s:
+        data = read_coverage(s, year=year, region=region)
+    fmt = fmt or ("table" if sys.stdout.isatty() and not output else "json")
+    out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
+    try:
+        if fmt == "json":
+            out.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
+        elif fmt == "csv":
+            columns = ["source", "issuer", "region_code", "status", "on_time", "found",
+                       "published_at", "first_seen", "report_id", "title", "url"]
+            writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(data["rows"])
+        else:
+            click.echo(f"reports on {year}, due before {data['deadline']}", file=out)
+            for row in data["rows"]:
+                click.echo(f"  {row['status']:<8} {row['region_code'] or '-':<7} {row['source']:<28} "
+                           f"{row['published_at'] or '':<10}  {row['title'] or ''}", file=out)
+            totals = data["totals"]
+            click.echo("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()), file=out)
+            for reg in data["regions"]:
+                click.echo(f"  {reg['level']:<8} {reg['region_code']}: found {reg['found']} of "
+                           f"{reg['expected']}, on time {reg.get('on_time', 0)}, late "
+                           f"{reg.get('late', 0)}, missing {reg.get('missing', 0)}", file=out)
+    finally:
+        if output:
+            out.close()
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 def status(obj: Context, as_json: bool) -> None:

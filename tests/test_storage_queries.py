@@ -174,3 +174,25 @@ def test_coverage_by_region_and_before_the_deadline(db, world):
     assert sorted(r["source"] for r in cov["rows"]) == ["合川区人民政府", "渝北区人民政府"]
     assert {r["source"]: r["status"] for r in early["rows"]}["合川区人民政府"] == "pending"
     assert later_year["totals"]["pending"] == 7 and later_year["totals"]["found"] == 0
+
+
+def test_coverage_command_csv_and_json(db, world):
+    import csv
+    import io
+    import json
+
+    from click.testing import CliRunner
+
+    from jobs.cli import cli
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--db", db.url, "coverage", "--year", "2024", "--format", "csv"],
+                        catch_exceptions=False).stdout
+    rows = {r["source"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert rows["渝北区人民政府"]["status"] == "late"
+    assert rows["合川区人民政府"]["status"] == "missing"
+    assert rows["酉阳县司法局"]["published_at"] == "2025-03-20"
+    data = json.loads(runner.invoke(cli, ["--db", db.url, "coverage", "--year", "2024",
+                                          "--region", "50", "--format", "json"]).stdout)
+    assert data["totals"]["late"] == 1 and data["totals"]["missing"] == 1
+    assert all((r["region_code"] or "").startswith("50") for r in data["rows"])
