@@ -7,17 +7,14 @@ when they were last fetched, which body they had).
 from __future__ import annotations
 
 import datetime as dt
-import zlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Body, Capture, utcnow
-from storage.raw import sha256_hex
+from storage.models import Capture, utcnow
+from storage.raw import put_bodies, sha256_hex
 
 __all__ = [
     "FETCH_STATES", "NewCapture", "Revalidation", "KnownDocument", "record_capture",
@@ -108,18 +105,6 @@ def _latest_bodies(session: Session, urls: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def _put_bodies(session: Session, bodies: dict[str, bytes], level: int) -> None:
-    """storage.raw.put_body for many bodies in one statement (same rows, same conflict rule)."""
-    if not bodies:
-        return
-    rows = [{"sha256": digest, "size": len(data), "compression": "zlib",
-             "data": zlib.compress(data, level), "created_at": utcnow()}
-            for digest, data in bodies.items()]
-    insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.connection().execute(
-        insert_(Body.__table__).on_conflict_do_nothing(index_elements=["sha256"]), rows)
-
-
 _CAPTURES = Capture.__table__
 
 
@@ -139,7 +124,7 @@ def record_captures(session: Session, captures: Sequence[NewCapture], *,
             digest = sha256_hex(c.body)
             bodies.setdefault(digest, c.body)
         digests.append(digest)
-    _put_bodies(session, bodies, compression_level)
+    put_bodies(session, bodies, level=compression_level)
     urls = sorted({c.canonical_url for c in captures if c.fetch_state == "ok" and c.body is not None})
     previous = _latest_bodies(session, urls) if urls else {}
     rows = []

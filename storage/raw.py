@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from storage.models import Body
+from storage.models import Body, utcnow
 
-__all__ = ["put_body", "get_body", "sha256_hex"]
+__all__ = ["put_body", "put_bodies", "get_body", "sha256_hex"]
 
 
 def sha256_hex(data: bytes) -> str:
@@ -22,12 +23,21 @@ def sha256_hex(data: bytes) -> str:
 def put_body(session: Session, data: bytes, *, level: int = 6) -> str:
     """Store *data* unless a body with the same hash exists; return its SHA-256."""
     digest = sha256_hex(data)
-    values = {"sha256": digest, "size": len(data), "compression": "zlib",
-              "data": zlib.compress(data, level)}
+    put_bodies(session, {digest: data}, level=level)
+    return digest
+
+
+def put_bodies(session: Session, bodies: Mapping[str, bytes], *, level: int = 6) -> None:
+    """Store many bodies ({sha256: bytes}) in one statement, each unless it exists already."""
+    if not bodies:
+        return
+    rows = [{"sha256": digest, "size": len(data), "compression": "zlib",
+             "data": zlib.compress(data, level), "created_at": utcnow()}
+            for digest, data in bodies.items()]
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # ON CONFLICT DO NOTHING: two processes storing the same body at once must both succeed.
-    session.execute(insert(Body).values(**values).on_conflict_do_nothing(index_elements=["sha256"]))
-    return digest
+    session.connection().execute(
+        insert(Body.__table__).on_conflict_do_nothing(index_elements=["sha256"]), rows)
 
 
 def get_body(session: Session, digest: str) -> bytes | None:
