@@ -23,7 +23,9 @@ __all__ = ["Cleaned", "clean_lines", "normalise_line", "learn_boilerplate", "is_
 ARTEFACTS: tuple[tuple[re.Pattern[str], str, str], ...] = (
     (re.compile(r"\[bookmark:\s*_?\w*\]"), "", "[bookmark: _GoBack]一是坚持统筹有度求突破 (seed 000)"),
     (re.compile(r"##paid(?:begin|end)##"), "", "##paidbegin##（三）惠民助企激活法治社会新动能 (seed 004)"),
-    (re.compile(r"\*\*(.+?)\*\*"), r"\1", "**三是**深化理论学习中心组学习 (seed 002)"),
+    # Every `**`, paired or not: a bold run can span a line break (`**办理…128件` / `…司法局**`),
+    # and a report never needs a literal double asterisk.
+    (re.compile(r"\*\*"), "", "**三是**深化理论学习中心组学习 (seed 002)"),
     (re.compile(r"(?<![\w*])__(.+?)__(?![\w*])"), r"\1", "__一是__ (Markdown bold, underscores)"),
     (re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]"), "", "zero-width spaces left by web editors"),
     (re.compile(r"\(cid:\d+\)"), "", "(cid:123) left by PDF text layers without a ToUnicode map"),
