@@ -64,7 +64,7 @@ class ParseSettings:
 
 @dataclass(frozen=True)
 class SearchSettings:
-    tokenizer: str = "jieba"
+    tokenizer: str = "auto"
     snippet_chars: int = 60
 
 

@@ -174,7 +174,7 @@ class _Parser:
                 s, result, url=url, canonical_url=capture.canonical_url, host=host,
                 official=is_official_host(host, self.official_hosts),
                 is_attachment=capture.role == "attachment", capture_id=capture.id,
-                seen_at=utcnow(), tokenizer=self.tokenizer,
+                seen_at=capture.fetched_at, tokenizer=self.tokenizer,
                 match=self.dedup.match(s, result, prepared, capture.canonical_url),
                 signature=prepared.data if prepared else None)
             self.dedup.stored(outcome, result, prepared)

@@ -142,3 +142,16 @@ def test_show_and_status(crawled):
     assert status  # counts of what the database holds
     runs = govreports(crawled["config"], "runs").stdout
     assert "succeeded" in runs
+
+
+def test_parsing_the_same_captures_again_changes_nothing(crawled):
+    before = govreports(crawled["config"], "export", "--format", "jsonl").stdout
+    status_before = json.loads(govreports(crawled["config"], "status", "--json").stdout)
+    out = govreports(crawled["config"], "reparse", "--all").stdout
+    counters = json.loads(out.splitlines()[-1])
+    assert counters["parse/new_reports"] == 0 and counters["parse/updated_reports"] == 0
+    assert counters["parse/parsed"] > 0  # the captures really were parsed again
+    assert govreports(crawled["config"], "export", "--format", "jsonl").stdout == before
+    status_after = json.loads(govreports(crawled["config"], "status", "--json").stdout)
+    assert status_after["reports"] == status_before["reports"]
+    assert status_after["publications"] == status_before["publications"]
