@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 import pytest
-from sqlalchemy import select
 
-from storage.models import Capture
 from web.build import build_web
-from web.crawl import crawl_settings, run_crawl_process
+from web.crawl import captures as _captures, crawl_settings, run_crawl_process
 from web.server import TestWeb
 
 # The slow page sleeps longer than the crawl waits.
@@ -27,12 +25,6 @@ def web(manifest):
         yield served
 
 
-def _captures(db, run_id=None) -> list[Capture]:
-    with db.session() as s:
-        stmt = select(Capture).order_by(Capture.id)
-        if run_id is not None:
-            stmt = stmt.where(Capture.run_id == run_id)
-        return list(s.scalars(stmt))
 
 
 def _no_overlap_per_host(entries, timeout: float) -> None:

@@ -6,13 +6,12 @@ import datetime as dt
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
 
 from pipeline.urls import canonical_url
-from storage.models import Capture, Source
+from storage.models import Source
 from storage.sources import SourceSpec, add_source
 from web.build import build_web
-from web.crawl import crawl_settings, run_crawl_process
+from web.crawl import captures as _captures, crawl_settings, run_crawl_process
 from web.full import report
 from web.server import TestWeb
 
@@ -38,12 +37,6 @@ def web(manifest):
         yield served
 
 
-def _captures(db, run_id=None) -> list[Capture]:
-    with db.session() as s:
-        stmt = select(Capture).order_by(Capture.id)
-        if run_id is not None:
-            stmt = stmt.where(Capture.run_id == run_id)
-        return list(s.scalars(stmt))
 
 
 def _pending(captures) -> set[str]:

@@ -139,7 +139,8 @@ def test_show_and_status(crawled):
     shown = json.loads(govreports(crawled["config"], "show", str(report_id), "--json").stdout)
     assert shown["title"] == crawled["reports"][0]["title"]
     status = json.loads(govreports(crawled["config"], "status", "--json").stdout)
-    assert status  # counts of what the database holds
+    assert status["reports"]["total"] == len(crawled["reports"])
+    assert status["publications"]["total"] == sum(len(r["urls"]) for r in crawled["reports"])
     runs = govreports(crawled["config"], "runs").stdout
     assert "succeeded" in runs
 

@@ -14,7 +14,7 @@ from jobs.config import CrawlSettings
 from storage.db import Database
 from storage.runs import start_run
 
-__all__ = ["FAST", "crawl_settings", "run_crawl_process"]
+__all__ = ["FAST", "crawl_settings", "run_crawl_process", "captures"]
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -59,3 +59,15 @@ def run_crawl_process(db: Database, start_urls: Sequence[str], *, crawl: CrawlSe
     stats["run_id"] = run_id
     stats["_stderr"] = proc.stderr  # type: ignore[assignment]
     return stats
+
+
+def captures(db: Database, run_id: int | None = None) -> list:
+    """Every capture in *db* (of one run, if given), in the order they were written."""
+    from sqlalchemy import select
+
+    from storage.models import Capture
+    with db.session() as s:
+        stmt = select(Capture).order_by(Capture.id)
+        if run_id is not None:
+            stmt = stmt.where(Capture.run_id == run_id)
+        return list(s.scalars(stmt))
