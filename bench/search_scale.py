@@ -37,8 +37,8 @@ from pipeline.dedup import content_sha256  # noqa: E402
 from pipeline.tokens import Tokenizer, make_tokenizer  # noqa: E402
 from storage.db import Database, open_database  # noqa: E402
 from storage.models import Report  # noqa: E402
-from storage.search import (Filters, index_rows, optimize_index, search,  # noqa: E402
-                            write_index_rows)
+from storage.search import (Filters, index_rows, optimize_index,  # noqa: E402
+                            refresh_common_words, search, write_index_rows)
 
 SEEDS = ROOT / "tests" / "data" / "seeds"
 PG_URL = os.environ.get("GOVREPORTS_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -203,15 +203,15 @@ def filter_sets(gen: Generator) -> list[Filters]:
 
 
 def time_queries(db: Database, tokenizer: Tokenizer, cases: list[tuple[str, Filters]],
-                 repeat: int) -> list[float]:
+                 repeat: int, rank_window: int | None = 0) -> list[float]:
     ms = []
     with db.session() as s:
         for query, filters in cases:  # warm-up: first touches of pages and caches
-            search(s, query, tokenizer=tokenizer, filters=filters)
+            search(s, query, tokenizer=tokenizer, filters=filters, rank_window=rank_window)
         for _ in range(repeat):
             for query, filters in cases:
                 start = time.perf_counter()
-                search(s, query, tokenizer=tokenizer, filters=filters)
+                search(s, query, tokenizer=tokenizer, filters=filters, rank_window=rank_window)
                 ms.append((time.perf_counter() - start) * 1000)
     return ms
 
@@ -235,6 +235,30 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def measure(name: str, db: Database, tokenizer: Tokenizer, repeat: int,
+            rank_window: int | None = 0) -> None:
+    """Time the query set on an indexed database and print the latency lines."""
+    gen = Generator()
+    with_filters = [(q, f) for q in QUERIES for f in filter_sets(gen)]
+    filtered = time_queries(db, tokenizer, with_filters, repeat, rank_window)
+    plain = time_queries(db, tokenizer, [(q, Filters()) for q in QUERIES], repeat, rank_window)
+    anchor = substring_anchor(db, ["府院联动", "败诉"])
+    target = 10 if name == "sqlite" else 20
+    print(f"search with filters  ({len(filtered):4d})   p50 {pct(filtered, 50):7.1f} ms   "
+          f"p95 {pct(filtered, 95):7.1f} ms   (target p95 < {target} ms)")
+    print(f"search, no filter    ({len(plain):4d})   p50 {pct(plain, 50):7.1f} ms   "
+          f"p95 {pct(plain, 95):7.1f} ms")
+    print(f"anchor: the same without index (scan one year's texts)   {statistics.median(anchor):7.1f} ms")
+    # Each case's median over the rounds, slowest first.
+    per_case = [statistics.median(filtered[i::len(with_filters)]) for i in range(len(with_filters))]
+    for j, f in enumerate(filter_sets(gen)):
+        mine = [ms for ms, (_, g) in zip(per_case, with_filters) if g == f]
+        shown = {k: v for k, v in vars(f).items() if v is not None}
+        print(f"   filters {shown}: median {statistics.median(mine):6.1f} ms, max {max(mine):6.1f} ms")
+    for ms, (q, f) in sorted(zip(per_case, with_filters), key=lambda t: t[0], reverse=True)[:5]:
+        print(f"   slowest: {ms:6.1f} ms  {q}  {f}")
+
+
 def run_backend(name: str, n: int, tokenizer: Tokenizer, repeat: int, keep: bool,
                 workers: int) -> None:
     path = None
@@ -253,27 +277,13 @@ def run_backend(name: str, n: int, tokenizer: Tokenizer, repeat: int, keep: bool
         load_s, chars = load(db, n)
         index_s = index_all(db, tokenizer, workers)
         size = db_size(db, path)
-        gen = Generator()
-        with_filters = [(q, f) for q in QUERIES for f in filter_sets(gen)]
-        filtered = time_queries(db, tokenizer, with_filters, repeat)
-        plain = time_queries(db, tokenizer, [(q, Filters()) for q in QUERIES], repeat)
-        anchor = substring_anchor(db, ["府院联动", "败诉"])
         print(f"\n== {name}: {n:,} reports, {chars / 1e6:,.0f}M characters (mean {chars // n:,}); "
               f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         print(f"load (insert rows)            {load_s:8.1f} s   {chars / load_s / 1e6:5.2f}M chars/s")
         print(f"index (tokenize + write)      {index_s:8.1f} s   {chars / index_s / 1e6:5.2f}M chars/s"
               f"   (target >= 1M chars/s)")
         print(f"database size                 {size / 2**30:8.2f} GiB")
-        target = 10 if name == "sqlite" else 20
-        print(f"search with filters  ({len(filtered):4d})   p50 {pct(filtered, 50):7.1f} ms   "
-              f"p95 {pct(filtered, 95):7.1f} ms   (target p95 < {target} ms)")
-        print(f"search, no filter    ({len(plain):4d})   p50 {pct(plain, 50):7.1f} ms   "
-              f"p95 {pct(plain, 95):7.1f} ms")
-        print(f"anchor: the same without index (scan one year's texts)   {statistics.median(anchor):7.1f} ms")
-        slow = sorted(((ms, q, f) for ms, (q, f) in zip(filtered[-len(with_filters):], with_filters)),
-                      key=lambda t: t[0], reverse=True)[:3]
-        for ms, q, f in slow:
-            print(f"   slowest: {ms:6.1f} ms  {q}  {f}")
+        measure(name, db, tokenizer, repeat)
     finally:
         db.dispose()
         if not keep:
@@ -288,6 +298,20 @@ def run_backend(name: str, n: int, tokenizer: Tokenizer, repeat: int, keep: bool
                 engine.dispose()
         else:
             print(f"kept: {url}")
+
+
+def measure_existing(url: str, tokenizer: Tokenizer, repeat: int, rank_window: int | None) -> None:
+    """Time the query set on a database kept by an earlier run (--keep), without rebuilding it."""
+    db = open_database(url)
+    try:
+        with db.session() as s:
+            n = s.scalar(sa.select(sa.func.count()).select_from(Report)) or 0
+            refresh_common_words(s)  # a database kept by an older version has none
+        print(f"\n== {db.dialect}: {n:,} reports (kept database); "
+              f"load average now {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        measure(db.dialect, db, tokenizer, repeat, rank_window)
+    finally:
+        db.dispose()
 
 
 def tokenizer_anchor(tokenizers: list[Tokenizer]) -> None:
@@ -307,13 +331,21 @@ def main() -> None:
     parser.add_argument("--tokenizer", default="auto", help="jieba | rjieba | auto (default)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of the query set")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--db", action="append", default=[], metavar="URL",
+                        help="only time the queries, on a database kept by --keep (repeatable)")
     parser.add_argument("--workers", type=int, default=1,
                         help="tokenizing processes beside the writer (0: tokenize inline)")
+    parser.add_argument("--rank-window", type=int, default=0,
+                        help="with --db: matches ranked per query (default 0: the backend's own)")
     args = parser.parse_args()
     tokenizer = make_tokenizer(args.tokenizer)
     others = [make_tokenizer(b) for b in ("jieba", "rjieba") if b != tokenizer.backend
               and (b != "rjieba" or make_tokenizer("auto").backend == "rjieba")]
     print(f"search_scale: n={args.n:,}, tokenizer={tokenizer.backend}, cores={os.cpu_count()}")
+    if args.db:
+        for url in args.db:
+            measure_existing(url, tokenizer, args.repeat, args.rank_window)
+        return
     tokenizer_anchor([tokenizer, *others])
     for name in args.backends.split(","):
         run_backend(name.strip(), args.n, tokenizer, args.repeat, args.keep, args.workers)

@@ -376,6 +376,36 @@ def _merge_reason_text(reason: dict[str, Any]) -> str:
 
 
 @cli.command()
+@click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Reports tokenized per batch.")
+@pass_ctx
+def reindex(obj: Context, batch_size: int) -> None:
+    """Rebuild the full-text index from the stored reports (after changing the tokenizer or its
+    dictionary) and measure again which words are too common to rank on."""
+    import time
+
+    from jobs.locks import PARSE_LOCK, make_locks
+    from pipeline.tokens import make_tokenizer
+    from storage.search import common_words, rebuild_index
+
+    tokenizer = make_tokenizer(obj.settings.search.tokenizer)
+    locks = make_locks(obj.db, obj.settings)
+    start = time.monotonic()
+    try:
+        # The parse job writes index entries as it stores reports: one writer at a time.
+        with locks.acquire(PARSE_LOCK, label="reindex", wait=True,
+                           on_wait=lambda h: click.echo("waiting for the parse or dedup job", err=True)):
+            with obj.db.session() as s:
+                n = rebuild_index(s, tokenizer, batch_size=batch_size)
+            with obj.db.session() as s:
+                common = len(common_words(s))
+    finally:
+        locks.close()
+    click.echo(f"{n} reports indexed with {tokenizer.backend} in {time.monotonic() - start:.1f} s; "
+               f"{common} words are in more than half of them and do not rank")
+
+
+@cli.command()
 @click.argument("publication_id", type=int)
 @click.option("--note", help="Why (kept with the split).")
 @pass_ctx

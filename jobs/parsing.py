@@ -125,7 +125,19 @@ class _Parser:
                 if progress:
                     progress(1)
                 self._parse_one(capture_id, summary)
+        if summary.new_reports or summary.updated_reports:
+            self._refresh_search_stats()
         return summary
+
+    def _refresh_search_stats(self) -> None:
+        """Measure again which words are too common to rank on, once the collection has grown
+        by a tenth (storage.search.refresh_common_words); search stays right without it."""
+        from storage.search import refresh_common_words
+        try:
+            with self.db.session() as s:
+                refresh_common_words(s)
+        except Exception as exc:  # ranking falls back to the last measure; parsing is done
+            log.warning("parse: search statistics not refreshed: %s", exc)
 
     def _parse_one(self, capture_id: int, summary: ParseSummary) -> None:
         from pipeline.process import parse_document

@@ -10,16 +10,22 @@ A query word is cut with the same tokenizer: a word it splits (府院联动 -> �
 words, a "quoted phrase" needs them in a row (checked by position in the index, never by reading
 the texts). Filters on year, kind, region prefix and publication month are index tokens too, so
 the index intersects them with the words instead of every match being looked up in `reports`.
-Ranking reads each candidate's index entry, so it is done on the RANK_WINDOW most recently
-stored matches (1000 on SQLite, 300 on PostgreSQL; rank_window=None ranks all): a query that
-matches tens of thousands of reports (行政复议 is in nearly every one) is answered in
-milliseconds, and `count_matches` still counts them all.
+
+Ranking (bm25 on SQLite, ts_rank on PostgreSQL) is done on the RANK_WINDOW (300) most recently
+stored matches (rank_window=None ranks all), and only on the query's uncommon words: a word found
+in more than half of the reports (行政复议, 法治政府: in nearly every report) tells none of them
+apart (bm25 clamps its weight to zero) but is what ranking costs, since bm25 counts the reports
+holding each word it weighs. Such words still select reports; a query made only of them lists its
+matches newest first, which needs no more of the index than the page shown. Which words are common is measured on a sample of the index (`refresh_common_words`,
+after bulk loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on.
+`count_matches` counts every match.
 """
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import html
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
@@ -29,14 +35,14 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from pipeline.tokens import Tokenizer
-from storage.models import Report
+from storage.models import JobState, Report
 from storage.query_language import And, Node, Not, Or, QueryError, Term, parse_query
 
 __all__ = [
     "SearchHit", "Filters", "QueryError", "search", "count_matches", "matching_ids",
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
     "facet_tokens", "make_snippet", "RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
-    "index_first",
+    "index_first", "refresh_common_words", "common_words", "COMMON_SHARE", "COMMON_MIN_REPORTS",
 ]
 
 # bm25 column weights (title, body, sub, facets): a word in the title says most about the report;
@@ -44,8 +50,20 @@ __all__ = [
 _BM25 = (10.0, 1.0, 0.5, 0.0)
 # How many of the most recently stored matches are ranked (search's rank_window=0). Ranking
 # reads each one's index entry: about 3 us a report in FTS5, 25 us on PostgreSQL (a 26 kB
-# tsvector to fetch and decompress), so PostgreSQL ranks fewer to stay within 20 ms.
-RANK_WINDOW = {"sqlite": 1000, "postgresql": 300}
+# tsvector to fetch and decompress); on SQLite, finding the window's matches costs more than
+# ranking them (5 ms for 1,000 at 100k reports, 1.5 ms for 300).
+RANK_WINDOW = {"sqlite": 300, "postgresql": 300}
+# A word in more than this share of the reports does not rank (see the module's docstring).
+COMMON_SHARE = 0.5
+# Below this many reports every word ranks: weighing them all costs little, and shares of a few
+# reports say nothing about a collection.
+COMMON_MIN_REPORTS = 2000
+# Reports sampled to measure shares: a share near 50% is then known within about 3 points,
+# and such a word has a bm25 weight near zero whichever side it falls.
+_COMMON_SAMPLE = 1000
+# The common words are measured again once the number of reports has changed by this share.
+_COMMON_DRIFT = 0.1
+_COMMON_STATE = "search.common_words"
 # Division-code prefix lengths that are index tokens: province, city, county, township, village.
 _REGION_LEVELS = (2, 4, 6, 9, 12)
 _SIMPLE = sa.literal_column("'simple'::regconfig")
@@ -189,6 +207,68 @@ def optimize_index(session: Session) -> None:
         session.execute(sa.text("INSERT INTO report_fts(report_fts) VALUES ('optimize')"))
     else:
         session.execute(sa.text("ANALYZE report_fts"))
+    refresh_common_words(session, force=True)
+
+
+# ------------------------------------------------------------------------------- common words
+
+def refresh_common_words(session: Session, *, force: bool = False,
+                         min_reports: int = COMMON_MIN_REPORTS, sample: int = _COMMON_SAMPLE) -> bool:
+    """Measure which index words are in more than COMMON_SHARE of the reports, on a random sample
+    of *sample* index entries, and keep them (job_state) for `search`. Does nothing unless
+    *force* or the number of reports has changed by a tenth since the last measure. Below
+    *min_reports* reports no word is common. Returns whether it measured."""
+    reports = int(session.scalar(sa.select(sa.func.count()).select_from(Report)) or 0)
+    row = session.get(JobState, _COMMON_STATE)
+    if row is not None and not force:
+        before = int((row.state or {}).get("reports", 0))
+        if abs(reports - before) <= _COMMON_DRIFT * before:
+            return False
+    words: list[str] = []
+    sampled = 0
+    if reports >= min_reports:
+        sampled, counts = _sample_word_counts(session, sample)
+        words = sorted(w for w, n in counts.items() if n > COMMON_SHARE * sampled)
+    state = {"reports": reports, "sampled": sampled, "share": COMMON_SHARE, "words": words}
+    if row is None:
+        session.add(JobState(name=_COMMON_STATE, state=state))
+    else:
+        row.state = state
+        row.updated_at = dt.datetime.now(dt.timezone.utc)
+    session.flush()
+    return True
+
+
+def _sample_word_counts(session: Session, sample: int) -> tuple[int, dict[str, int]]:
+    """(entries sampled, in how many of them each word is)."""
+    if _dialect(session) == "sqlite":
+        # report_fts_docsize (one short row per entry) is FTS5's own table: choosing the sample
+        # there reads no texts; each sampled entry is then read by rowid.
+        rows = session.execute(sa.text(
+            "SELECT title, body, sub FROM report_fts WHERE rowid IN "
+            "(SELECT id FROM report_fts_docsize ORDER BY random() LIMIT :k)"), {"k": sample}).all()
+        counts: dict[str, int] = {}
+        for row in rows:
+            # As FTS5's unicode61 tokenizer sees the words: lower case, split at punctuation.
+            for word in set(_WORD_CHARS.findall(" ".join(c or "" for c in row).lower())):
+                counts[word] = counts.get(word, 0) + 1
+        return len(rows), counts
+    sampled = int(session.scalar(sa.text(
+        "SELECT count(*) FROM (SELECT 1 FROM report_fts LIMIT :k) AS s"), {"k": sample}) or 0)
+    rows = session.execute(sa.text(
+        "SELECT word, ndoc FROM ts_stat(format('SELECT tsv FROM report_fts WHERE report_id IN "
+        "(SELECT report_id FROM report_fts ORDER BY random() LIMIT %s)', CAST(:k AS integer)))"),
+        {"k": sample}).all()
+    return sampled, {w: int(n) for w, n in rows}
+
+
+_WORD_CHARS = re.compile(r"\w+")
+
+
+def common_words(session: Session) -> frozenset[str]:
+    """The words `search` does not rank on (lower case), as last measured."""
+    state = session.scalar(sa.select(JobState.state).where(JobState.name == _COMMON_STATE))
+    return frozenset((state or {}).get("words", ()))
 
 
 # ------------------------------------------------------------------------------------- queries
@@ -232,12 +312,17 @@ def _split_filters(filters: Filters) -> tuple[list[list[str]], list[sa.ColumnEle
     if region and region.isdigit() and len(region) in _REGION_LEVELS:
         groups.append([f"r{region}"])
         region = None
-    if filters.date_from and filters.date_to and filters.date_from <= filters.date_to:
-        months = _months(filters.date_from, filters.date_to)
+    date_from, date_to = filters.date_from, filters.date_to
+    if date_from and date_to and date_from <= date_to:
+        months = _months(date_from, date_to)
         if len(months) <= _MAX_FACET_MONTHS:
             groups.append(months)
-    rest = Filters(issuer=filters.issuer, date_from=filters.date_from, date_to=filters.date_to,
-                   region=region)
+            # Whole months need no look-up of the days.
+            if date_from.day == 1:
+                date_from = None
+            if (date_to + dt.timedelta(days=1)).day == 1:
+                date_to = None
+    rest = Filters(issuer=filters.issuer, date_from=date_from, date_to=date_to, region=region)
     return groups, filter_clauses(rest)
 
 
@@ -285,19 +370,24 @@ class _Compiler:
         self.dialect = dialect
         self.relaxed = False
 
-    def query(self, node: Any, facets: Sequence[Sequence[str]] = (), *, ranking: bool = False,
-              relaxed: bool = False) -> Any:
-        """The index query for *node* and the filter tokens. With ranking=True, without NOT parts
-        and filters (ts_rank scores a negated query as 0). With relaxed=True, phrases are only
+    def query(self, node: Any, facets: Sequence[Sequence[str]] = (), *, relaxed: bool = False) -> Any:
+        """The index query for *node* and the filter tokens. With relaxed=True, phrases are only
         their words, in any order, and negated phrases are left out: a query that needs no
         positions, which is all a GIN index can answer without reading rows."""
         self.relaxed = relaxed
-        q = self._node(node, ranking)
-        if facets and not ranking:
+        q = self._node(node)
+        if facets:
             q = self._combine("AND", [q, self._facets(facets)])
         return q
 
-    def _node(self, node: Any, ranking: bool) -> Any:
+    def rank_query(self, tokens: Sequence[str]) -> Any:
+        """Any of *tokens*: what ranking weighs (each found word adds to the score)."""
+        if self.dialect == "sqlite":
+            return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+        lexemes = ["'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens]
+        return sa.func.to_tsquery(_SIMPLE, " | ".join(lexemes))
+
+    def _node(self, node: Any) -> Any:
         if isinstance(node, _Word):
             single_last = len(node.tokens) > 1 and len(node.tokens[-1]) == 1
             if node.phrase and not self.relaxed:
@@ -312,15 +402,14 @@ class _Compiler:
         if isinstance(node, Not):
             raise QueryError("NOT needs a word to take away from, as in 复议 -诉讼")
         if isinstance(node, Or):
-            return self._combine("OR", [self._node(c, ranking) for c in node.items])
+            return self._combine("OR", [self._node(c) for c in node.items])
         positives = [c for c in node.items if not isinstance(c, Not)]
         if not positives:
             raise QueryError("a query needs at least one word that is not negated")
-        q = self._combine("AND", [self._node(c, ranking) for c in positives])
-        if not ranking:
-            for neg in (c.item for c in node.items if isinstance(c, Not)):
-                if not (self.relaxed and _has_phrase(neg)):
-                    q = self._combine("NOT", [q, self._node(neg, ranking)])
+        q = self._combine("AND", [self._node(c) for c in positives])
+        for neg in (c.item for c in node.items if isinstance(c, Not)):
+            if not (self.relaxed and _has_phrase(neg)):
+                q = self._combine("NOT", [q, self._node(neg)])
         return q
 
     def _tokens(self, tokens: Sequence[str], *, phrase: bool, prefix_last: bool) -> Any:
@@ -393,73 +482,122 @@ def _has_phrase(node: Any) -> bool:
     return any(_has_phrase(c) for c in node.items)
 
 
-def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None,
-             *, rank: bool = True, min_rowid: int | None = None) -> Any:
-    """A subquery of the matching reports' ids (`rid`), plus (with *rank*) `score` (SQLite) or
-    `tsv` (PostgreSQL) for ranking: the *window* highest ids, or all when window is None.
-    *min_rowid* bounds the phrase check on SQLite (see _phrase_bound)."""
+def _rank_tokens(node: Any, common: frozenset[str]) -> list[str]:
+    """The index tokens of the query's positive words that ranking weighs: all but the common."""
+    if isinstance(node, _Word):
+        return [t for t in node.tokens if t.lower() not in common]
+    if isinstance(node, Not):
+        return []
+    return list(dict.fromkeys(t for c in node.items for t in _rank_tokens(c, common)))
+
+
+def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None) -> sa.Select[Any]:
+    """The matching reports' ids (`rid`; on PostgreSQL with `tsv`, for ranking), newest first:
+    the *window* newest, or all when window is None."""
     compiler = _Compiler(_dialect(session))
     facets, clauses = _split_filters(filters)
     match = compiler.query(plan.tree, facets)
     phrases = _has_phrase(plan.tree)
-    if phrases:
-        # Phrases need positions: the index query without them finds the candidates (and on
-        # SQLite ranks them: bm25 would otherwise scan every report for each phrase's frequency).
-        relaxed = compiler.query(plan.tree, facets, relaxed=True)
     if compiler.dialect == "sqlite":
+        # FTS5 walks the index newest first and checks phrases as it goes: it stops at the window.
         rid = _FTS.c.rowid
-        extra = [(-sa.func.bm25(sa.literal_column("report_fts"), *_BM25)).label("score")] if rank else []
-        cond = sa.text("report_fts MATCH :match").bindparams(match=relaxed if phrases else match)
-        if phrases:
-            # "+" keeps SQLite from handing the id list to FTS5 as a lookup (it would then run
-            # the whole query once per id).
-            bound = "" if min_rowid is None else " AND x.rowid >= :lo"
-            phrase_set = sa.text("+report_fts.rowid IN (SELECT x.rowid FROM report_fts AS x "
-                                 f"WHERE x.report_fts MATCH :full{bound})").bindparams(full=match)
-            if min_rowid is not None:
-                phrase_set = phrase_set.bindparams(lo=min_rowid)
-            cond = sa.and_(cond, phrase_set)
+        cols = [rid.label("rid")]
+        cond = sa.text("report_fts MATCH :match").bindparams(match=match)
     else:
         rid = _FTS.c.report_id
-        extra = [_FTS.c.tsv]  # needed by the phrase check even when not ranking
+        cols = [rid.label("rid"), _FTS.c.tsv]
         # GIN knows no positions: for phrases it finds the reports with the words (exactly, no
         # row read), then each one's vector is read to check the order, newest first and only
         # until the window is full: a common phrase reads `window` vectors, not all of them.
-        cond = _FTS.c.tsv.op("@@")(relaxed if phrases else match)
-        full = match
-    stmt = sa.select(rid.label("rid"), *extra).where(cond)
+        cond = _FTS.c.tsv.op("@@")(compiler.query(plan.tree, facets, relaxed=True) if phrases else match)
+    stmt = sa.select(*cols).where(cond)
     if clauses:  # only then is each candidate looked up in reports
         stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
-    if compiler.dialect == "postgresql" and phrases:
+    if compiler.dialect == "postgresql":
         if window is None:
-            return stmt.where(_FTS.c.tsv.op("@@")(full)).subquery("matches")
-        # OFFSET 0 keeps PostgreSQL from merging the two levels (and checking every candidate).
-        candidates = stmt.order_by(rid.desc()).offset(0).subquery("candidates")
+            return stmt.where(_FTS.c.tsv.op("@@")(match)) if phrases else stmt
+        if phrases:
+            # OFFSET 0 keeps PostgreSQL from merging the two levels (and checking every candidate).
+            candidates = stmt.order_by(rid.desc()).offset(0).subquery("candidates")
+            return (sa.select(candidates.c.rid, candidates.c.tsv)
+                    .where(candidates.c.tsv.op("@@")(match))
+                    .order_by(candidates.c.rid.desc()).limit(window))
+        # The fence keeps the planner from walking the primary key newest first and testing each
+        # row: it counts that as cheap, but each test reads the row's vector (0.6 s for a county).
+        candidates = stmt.offset(0).subquery("candidates")
         return (sa.select(candidates.c.rid, candidates.c.tsv)
-                .where(candidates.c.tsv.op("@@")(full)).limit(window).subquery("matches"))
+                .order_by(candidates.c.rid.desc()).limit(window))
     if window is not None:
         stmt = stmt.order_by(rid.desc()).limit(window)
-    return stmt.subquery("matches")
+    return stmt
 
 
-# On SQLite the phrase check runs over the newest this-many-times-the-window candidates first.
-_PHRASE_SPAN = 4
+# PostgreSQL looks for the newest N matches (N up to _PROBE_MAX) by testing the newest index
+# entries one by one, _PROBE_FACTOR * N at first, then as many more as the matches found so far
+# suggest, up to _PROBE_LIMIT * N in all: for a query most reports match it is done after a few
+# dozen rows. Each test reads a report's vector (5-10 us), so a query that looks rarer than that
+# goes to the GIN index instead, which reads every match's row but no vector.
+_PROBE_FACTOR = 10
+_PROBE_LIMIT = 60
+_PROBE_MAX = 100
 
 
-def _phrase_bound(session: Session, plan: _Plan, filters: Filters, window: int) -> int | None:
-    """The lowest id among the newest `_PHRASE_SPAN * window` candidates of a phrase query
-    (SQLite), or None when there are fewer. FTS5 checks positions phrase by phrase over every
-    candidate before the outer query can stop; bounded by id, it checks only the newest ones,
-    which are all the window can hold when phrases are not rare among them."""
-    if _dialect(session) != "sqlite" or not _has_phrase(plan.tree):
-        return None
-    compiler = _Compiler("sqlite")
-    facets, _ = _split_filters(filters)
-    relaxed = compiler.query(plan.tree, facets, relaxed=True)
-    ids = session.execute(sa.text(
-        "SELECT rowid FROM report_fts WHERE report_fts MATCH :q ORDER BY rowid DESC LIMIT :n"),
-        {"q": relaxed, "n": _PHRASE_SPAN * window}).scalars().all()
-    return ids[-1] if len(ids) == _PHRASE_SPAN * window else None
+def _newest(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int]:
+    """The ids of the *n* newest matches, newest first."""
+    if _dialect(session) == "postgresql" and n <= _PROBE_MAX:
+        found = _probe(session, plan, filters, n)
+        if found is not None:
+            return found
+        facets, clauses = _split_filters(filters)
+        if facets:
+            # The matches are rare, and every word is common (or this would be ranked): the
+            # filters are what is rare. GIN finds the reports passing them, without the words'
+            # long lists; the words are tested on those, newest first, until n are found.
+            compiler = _Compiler("postgresql")
+            inner = sa.select(_FTS.c.report_id.label("rid"), _FTS.c.tsv).where(
+                _FTS.c.tsv.op("@@")(compiler._facets(facets)))
+            if clauses:
+                inner = inner.join(Report, Report.id == _FTS.c.report_id).where(*clauses)
+            c = inner.order_by(_FTS.c.report_id.desc()).offset(0).subquery("candidates")
+            return list(session.execute(
+                sa.select(c.c.rid).where(c.c.tsv.op("@@")(compiler.query(plan.tree)))
+                .order_by(c.c.rid.desc()).limit(n)).scalars().all())
+    return list(session.execute(_matches(session, plan, filters, n)).scalars().all())
+
+
+def _probe(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int] | None:
+    """The *n* newest matches found by walking the newest entries (PostgreSQL), or None when
+    the matches look too rare for that."""
+    words = _Compiler("postgresql").query(plan.tree)
+    clauses = filter_clauses(filters)
+    found: list[int] = []
+    below, walked, step = None, 0, _PROBE_FACTOR * n
+    while True:
+        recent = sa.select(_FTS.c.report_id, _FTS.c.tsv)
+        if below is not None:
+            recent = recent.where(_FTS.c.report_id < below)
+        recent = recent.order_by(_FTS.c.report_id.desc()).limit(step).subquery("recent")
+        cand = recent
+        if clauses:
+            # The filters on the reports' own columns first: a vector is read (to test the
+            # words) only for a report that passes them.
+            cand = (sa.select(recent.c.report_id, recent.c.tsv)
+                    .join(Report, Report.id == recent.c.report_id).where(*clauses)
+                    .offset(0).subquery("candidates"))
+        found += session.execute(sa.select(cand.c.report_id).where(cand.c.tsv.op("@@")(words))
+                                 .order_by(cand.c.report_id.desc()).limit(n - len(found))).scalars()
+        if len(found) >= n:
+            return found
+        lowest = session.scalar(sa.select(sa.func.min(recent.c.report_id)))
+        if lowest is None:  # the whole index walked
+            return found
+        walked += step
+        if not found:
+            return None
+        step = int((n - len(found)) * walked / len(found) * 1.5) + 1
+        if walked + step > _PROBE_LIMIT * n:
+            return None
+        below = lowest
 
 
 @contextlib.contextmanager
@@ -470,12 +608,13 @@ def index_first(session: Session) -> Iterator[None]:
     if _dialect(session) != "postgresql":
         yield
         return
-    before = session.execute(sa.text("SELECT current_setting('enable_seqscan')")).scalar()
-    session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+    before = session.execute(sa.text("SELECT current_setting('enable_seqscan'), "
+                                     "set_config('enable_seqscan', 'off', true)")).scalar()
     try:
         yield
     finally:
-        session.execute(sa.text(f"SET LOCAL enable_seqscan = {'on' if before == 'on' else 'off'}"))
+        session.execute(sa.text("SELECT set_config('enable_seqscan', :v, true)"),
+                        {"v": "on" if before == "on" else "off"})
 
 
 def matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
@@ -484,7 +623,7 @@ def matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | 
     plan = _plan(query, tokenizer)
     if plan.tree is None:
         return sa.select(Report.id).where(*filter_clauses(filters))
-    return sa.select(_matches(session, plan, filters, None, rank=False).c.rid)
+    return sa.select(_matches(session, plan, filters, None).subquery("matches").c.rid)
 
 
 def count_matches(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
@@ -498,47 +637,64 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
            limit: int = 20, offset: int = 0, snippet_chars: int = 60,
            mark: tuple[str, str] = ("【", "】"), html_escape: bool = False,
            rank_window: int | None = 0) -> list[SearchHit]:
-    """The best *limit* reports for *query*, ranked among the *rank_window* most recently stored
-    matches (0: the backend's RANK_WINDOW, None: all), or with an empty query the reports
-    matching *filters*, newest first. Raises QueryError for a query that cannot run (only NOT
-    words)."""
+    """The best *limit* reports for *query*, ranked on its uncommon words among the *rank_window*
+    most recently stored matches (0: the backend's RANK_WINDOW, None: all); newest first when
+    every word is common, or with an empty query the reports matching *filters*. Raises
+    QueryError for a query that cannot run (only NOT words)."""
     plan = _plan(query, tokenizer)
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
-            Report.kind, Report.region_code]
-    bound = window = None
+            Report.kind, Report.region_code, Report.text]
     if plan.tree is None:
-        stmt = (sa.select(*cols, sa.literal(0.0)).where(*filter_clauses(filters))
-                .order_by(Report.published_at.desc().nulls_last(), Report.id.desc()))
+        rows = session.execute(
+            sa.select(*cols).where(*filter_clauses(filters))
+            .order_by(Report.published_at.desc().nulls_last(), Report.id.desc())
+            .limit(limit).offset(offset)).all()
+        page = [(r[0], 0.0) for r in rows]
+        found = {r[0]: r for r in rows}
     else:
-        if rank_window == 0:
-            rank_window = RANK_WINDOW.get(_dialect(session), 1000)
-        window = None if rank_window is None else max(rank_window, offset + limit)
-        bound = _phrase_bound(session, plan, filters, window) if window else None
-        stmt = _ranked(session, plan, filters, window, bound, cols)
-    with index_first(session):
-        rows = session.execute(stmt.limit(limit).offset(offset)).all()
-        if bound is not None and len(rows) < limit:  # phrases were rare among the newest: all
-            rows = session.execute(_ranked(session, plan, filters, window, None, cols)
-                                   .limit(limit).offset(offset)).all()
-    # The texts only for the page shown: reading every match's text would dominate the time.
-    texts = dict(session.execute(
-        sa.select(Report.id, Report.text).where(Report.id.in_([r[0] for r in rows]))).all()) if rows else {}
+        rank = _rank_tokens(plan.tree, common_words(session))
+        with index_first(session):
+            if not rank:
+                page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]
+            else:
+                if rank_window == 0:
+                    rank_window = RANK_WINDOW.get(_dialect(session), 1000)
+                window = None if rank_window is None else max(rank_window, offset + limit)
+                scored = _scores(session, plan, filters, window, rank)
+                # Best first; among equals (a match without any ranked word), newest first.
+                page = sorted(scored, key=lambda t: (-t[1], -t[0]))[offset:offset + limit]
+        # The texts only for the page shown: reading every match's text would dominate the time.
+        found = {r[0]: r for r in session.execute(
+            sa.select(*cols).where(Report.id.in_([i for i, _ in page])))} if page else {}
     return [SearchHit(report_id=r[0], title=r[1], issuer=r[2], report_year=r[3], published_at=r[4],
-                      kind=r[5], region_code=r[6], score=float(r[7]),
-                      snippet=make_snippet(texts.get(r[0], ""), plan.words, snippet_chars,
+                      kind=r[5], region_code=r[6], score=score,
+                      snippet=make_snippet(r[7] or "", plan.words, snippet_chars,
                                            mark=mark, html_escape=html_escape))
-            for r in rows]
+            for r, score in ((found.get(i), score) for i, score in page) if r is not None]
 
 
-def _ranked(session: Session, plan: _Plan, filters: Filters, window: int | None,
-            bound: int | None, cols: list[Any]) -> sa.Select[Any]:
-    m = _matches(session, plan, filters, window, min_rowid=bound)
-    if _dialect(session) == "sqlite":
-        score: Any = m.c.score
-    else:
-        score = sa.func.ts_rank(m.c.tsv, _Compiler("postgresql").query(plan.tree, ranking=True))
-    return (sa.select(*cols, score).select_from(m.join(Report, Report.id == m.c.rid))
-            .order_by(score.desc(), Report.id))
+def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
+            rank: list[str]) -> list[tuple[int, float]]:
+    """(id, score) of the *window* newest matches, scored on the *rank* tokens."""
+    compiler = _Compiler(_dialect(session))
+    matches = _matches(session, plan, filters, window)
+    if compiler.dialect == "postgresql":
+        m = matches.subquery("matches")
+        return [(int(i), float(score)) for i, score in session.execute(
+            sa.select(m.c.rid, sa.func.ts_rank(m.c.tsv, compiler.rank_query(rank))))]
+    ids = session.execute(matches).scalars().all()
+    if not ids:
+        return []
+    # bm25 weighs only the ranked words: it counts, for each word it weighs, every report that
+    # holds it. The window's ids bound the walk; "+" keeps SQLite from running the match once
+    # per id.
+    scores = dict(session.execute(sa.text(
+        "SELECT rowid, -bm25(report_fts, :w0, :w1, :w2, :w3) FROM report_fts "
+        "WHERE report_fts MATCH :rank AND rowid BETWEEN :lo AND :hi "
+        "AND +rowid IN (SELECT value FROM json_each(:ids))"),
+        {"rank": compiler.rank_query(rank), "lo": min(ids), "hi": max(ids), "ids": json.dumps(ids),
+         **{f"w{i}": w for i, w in enumerate(_BM25)}}).all())
+    return [(i, float(scores.get(i, 0.0))) for i in ids]
 
 
 def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,

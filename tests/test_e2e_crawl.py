@@ -49,7 +49,7 @@ def crawled(request, tmp_path_factory):
         first = govreports(config, "crawl", *man["columns"])
         second = govreports(config, "crawl", "--revisit", "0", *man["columns"])
         export = govreports(config, "export", "--format", "jsonl")
-        yield {"config": config, "manifest": man, "first": first, "second": second,
+        yield {"config": config, "url": url, "manifest": man, "first": first, "second": second,
                "reports": [json.loads(line) for line in export.stdout.splitlines()]}
     if request.param == "postgresql":
         drop_pg_schema(url)
@@ -156,3 +156,28 @@ def test_parsing_the_same_captures_again_changes_nothing(crawled):
     status_after = json.loads(govreports(crawled["config"], "status", "--json").stdout)
     assert status_after["reports"] == status_before["reports"]
     assert status_after["publications"] == status_before["publications"]
+
+
+def test_reindex_rebuilds_the_index_from_the_stored_reports(crawled):
+    import sqlalchemy as sa
+
+    from storage.db import open_database
+    from storage.models import JobState
+
+    def search_ids() -> list[int]:
+        out = govreports(crawled["config"], "search", "行政复议", "--json").stdout
+        return [json.loads(line)["id"] for line in out.splitlines()]
+
+    before = search_ids()
+    db = open_database(crawled["url"])
+    try:
+        with db.session() as s:
+            # what the parse job measured as it stored the reports
+            assert s.get(JobState, "search.common_words").state["reports"] == len(crawled["reports"])
+            s.execute(sa.text("DELETE FROM report_fts"))
+        assert before and search_ids() == []
+        out = govreports(crawled["config"], "reindex").stdout
+        assert out.startswith(f"{len(crawled['reports'])} reports indexed")
+        assert search_ids() == before
+    finally:
+        db.dispose()

@@ -2,6 +2,7 @@
 queries and every filter return exactly the expected reports of the test collection."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Iterator
 
@@ -12,8 +13,9 @@ from conftest import drop_pg_schema, fresh_pg_url, require_postgres
 from pipeline.tokens import Tokenizer, make_tokenizer
 from storage.db import Database, open_database
 from storage.query_language import And, Not, Or, Term, parse_query
-from storage.search import (Filters, QueryError, count_matches, facet_tokens, index_report,
-                            make_snippet, rebuild_index, search)
+import storage.search as search_module
+from storage.search import (Filters, QueryError, common_words, count_matches, facet_tokens,
+                            index_report, make_snippet, rebuild_index, refresh_common_words, search)
 
 Y24, W24, Y23, H24 = "youyang-2024-bureau", "wanzhou-2024-bureau", "youyang-2023-gov", "heping-2024-bureau"
 X23, B24, C22, N24 = "xx-2023-summary", "yubei-2024-gov", "hechuan-2022-gov", "wanzhou-2024-news"
@@ -25,22 +27,34 @@ def tokenizer() -> Tokenizer:
     return make_tokenizer("jieba").load()
 
 
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def collection(request, tmp_path_factory, tokenizer) -> Iterator[tuple[Database, dict[str, int]]]:
-    """The test collection, built once per backend for this module (the queries only read)."""
-    if request.param == "sqlite":
+@contextlib.contextmanager
+def _built(backend: str, tmp_path_factory, tokenizer: Tokenizer,
+           common: bool = False) -> Iterator[tuple[Database, dict[str, int]]]:
+    """The test collection on *backend*; with *common*, its common words measured (as from
+    2,000 reports on)."""
+    if backend == "sqlite":
         url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}", None
     else:
         require_postgres()
-        url = fresh_pg_url()
-        cleanup = url
+        url = cleanup = fresh_pg_url()
     db = open_database(url)
     try:
-        yield db, coll.build(db, tokenizer)
+        ids = coll.build(db, tokenizer)
+        if common:
+            with db.session() as s:
+                assert refresh_common_words(s, force=True, min_reports=1)
+        yield db, ids
     finally:
         db.dispose()
         if cleanup:
             drop_pg_schema(cleanup)
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def collection(request, tmp_path_factory, tokenizer) -> Iterator[tuple[Database, dict[str, int]]]:
+    """The test collection, built once per backend for this module (the queries only read)."""
+    with _built(request.param, tmp_path_factory, tokenizer) as built:
+        yield built
 
 
 def _labels(ids: dict[str, int], hits) -> set[str]:
@@ -221,3 +235,79 @@ def test_a_small_rank_window_keeps_the_newest_matches(collection, tokenizer, que
         hit, = search(s, query, tokenizer=tokenizer, limit=1, rank_window=1)
         assert hit.report_id == max(ids[label] for label in expected)
         assert _labels(ids, search(s, query, tokenizer=tokenizer, limit=50, rank_window=None)) == expected
+
+
+# ------------------------------------------------------------------ common words do not rank
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def common_collection(request, tmp_path_factory, tokenizer) -> Iterator[tuple[Database, dict[str, int]]]:
+    """The test collection with its common words measured."""
+    with _built(request.param, tmp_path_factory, tokenizer, common=True) as built:
+        yield built
+
+
+def test_common_words_are_measured_and_kept(db, tokenizer):
+    coll.build(db, tokenizer)
+    with db.session() as s:
+        assert refresh_common_words(s) and common_words(s) == frozenset()  # below 2,000 reports
+        assert not refresh_common_words(s)  # nothing changed since
+        assert refresh_common_words(s, force=True, min_reports=1)
+        common = common_words(s)
+    # in every report / in one report of eight
+    assert {"行政复议", "法治"} <= common and not {"府", "联动", "旁听"} & common
+
+
+@pytest.mark.parametrize("query, filters, expected", CASES)
+def test_common_words_still_select_exactly(common_collection, tokenizer, query, filters, expected):
+    db, ids = common_collection
+    with db.session() as s:
+        hits = search(s, query, tokenizer=tokenizer, filters=filters, limit=100)
+        assert _labels(ids, hits) == expected and len(hits) == len(expected)
+        assert count_matches(s, query, tokenizer=tokenizer, filters=filters) == len(expected)
+        if query and all(h.score == 0 for h in hits):  # nothing ranked: newest first
+            assert [h.report_id for h in hits] == sorted((h.report_id for h in hits), reverse=True)
+
+
+@pytest.mark.parametrize("walk", [(10, 60), (1, 1)], ids=["probe", "index"])
+@pytest.mark.parametrize("query, filters, expected", [
+    ("行政复议", Filters(), ALL),
+    ("行政复议 法治", Filters(year=2024), {Y24, W24, H24, B24, N24}),
+    ("行政复议", Filters(region="5001"), {W24, B24, C22, N24}),
+    ("行政复议", Filters(issuer="司法局"), {Y24, W24, H24, X23, N24}),
+    ("行政复议", Filters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 3, 31)), {Y24, W24, H24}),
+    ("行政复议", Filters(date_from=dt.date(2025, 1, 25), date_to=dt.date(2025, 3, 20)), {Y24, H24}),
+    ("行政复议", Filters(region="44", year=2024, kind="annual_report"), {H24}),
+    ("行政复议", Filters(year=2021), set()),
+    # common words missing from some reports (乡镇 and 书记 are in five of the eight)
+    ("乡镇", Filters(region="5001"), {B24}),
+    ("乡镇", Filters(year=2024), {Y24, H24, B24}),
+    ("书记", Filters(issuer="司法局"), {W24, H24}),
+    ("书记 乡镇", Filters(), {H24, Y23, B24}),
+    ('"人民政府"', Filters(region="50"), {Y24, W24, Y23, B24, C22}),
+])
+def test_a_query_of_common_words_pages_newest_first(common_collection, tokenizer, monkeypatch,
+                                                    walk, query, filters, expected):
+    """Each page is the next newest matches, whether PostgreSQL finds them by walking the newest
+    entries or (told to give up at once) through the index."""
+    monkeypatch.setattr(search_module, "_PROBE_FACTOR", walk[0])
+    monkeypatch.setattr(search_module, "_PROBE_LIMIT", walk[1])
+    db, ids = common_collection
+    newest = sorted((ids[label] for label in expected), reverse=True)
+    with db.session() as s:
+        pages = [search(s, query, tokenizer=tokenizer, filters=filters, limit=2, offset=o)
+                 for o in range(0, 10, 2)]
+    assert [h.report_id for page in pages for h in page] == newest
+    assert all(h.score == 0 for page in pages for h in page)
+
+
+def test_uncommon_words_rank_and_common_ones_do_not(common_collection, tokenizer):
+    db, ids = common_collection
+    with db.session() as s:
+        common = common_words(s)
+        assert "行政复议" in common and "庭审" not in common
+        hits = search(s, "行政复议 OR 庭审", tokenizer=tokenizer, limit=100)
+        ranked = [h for h in hits if h.score > 0]
+        assert _labels(ids, ranked) == {W24, X23, C22}  # those with 庭审, best first
+        assert hits[:3] == ranked and ranked == sorted(ranked, key=lambda h: -h.score)
+        rest = [h.report_id for h in hits[3:]]
+        assert rest == sorted(rest, reverse=True) and len(hits) == len(ALL)
