@@ -278,21 +278,33 @@ def _filters(year, issuer, region, kind, date_from, date_to):
 @cli.command()
 @click.argument("query", required=False, default="")
 @_filter_options
-@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging).")
+@click.option("--count", "count_only", is_flag=True, help="Print only how many reports match.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines (the default when not a terminal).")
 @pass_ctx
 def search(obj: Context, query: str, year, issuer, region, kind, date_from, date_to, limit: int,
-           as_json: bool) -> None:
-    """Full-text search in Chinese: words, "phrases", OR, NOT; with filters."""
+           offset: int, count_only: bool, as_json: bool) -> None:
+    """Full-text search in Chinese: words, "phrases", OR, NOT; with filters. Ranked on the words
+    that are not in most reports; newest first when all are."""
     from pipeline.tokens import make_tokenizer
+    from storage.search import QueryError, count_matches
     from storage.search import search as run_search
 
     tokenizer = make_tokenizer(obj.settings.search.tokenizer)
-    with obj.db.session() as s:
-        hits = run_search(s, query, tokenizer=tokenizer,
-                          filters=_filters(year, issuer, region, kind, date_from, date_to),
-                          limit=limit, snippet_chars=obj.settings.search.snippet_chars)
-    if as_json or not sys.stdout.isatty():
+    filters = _filters(year, issuer, region, kind, date_from, date_to)
+    terminal = not as_json and sys.stdout.isatty()
+    try:
+        with obj.db.session() as s:
+            if count_only:
+                click.echo(count_matches(s, query, tokenizer=tokenizer, filters=filters))
+                return
+            hits = run_search(s, query, tokenizer=tokenizer, filters=filters, limit=limit,
+                              offset=offset, snippet_chars=obj.settings.search.snippet_chars)
+            total = count_matches(s, query, tokenizer=tokenizer, filters=filters) if terminal else None
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from exc
+    if not terminal:
         for h in hits:
             click.echo(json.dumps({
                 "id": h.report_id, "title": h.title, "issuer": h.issuer,
@@ -302,13 +314,15 @@ def search(obj: Context, query: str, year, issuer, region, kind, date_from, date
                 "snippet": h.snippet}, ensure_ascii=False))
         return
     if not hits:
-        click.echo("no reports found")
+        click.echo("no reports found" if not total else f"{total} reports match; none after {offset}")
         return
     for h in hits:
         date = h.published_at.isoformat() if h.published_at else "          "
         click.echo(f"{h.report_id:>6}  {h.report_year or '    '}  {date}  {h.kind:<14} {h.title or ''}")
         if h.snippet:
             click.echo(f"        {h.snippet}")
+    click.echo(f"{offset + 1}-{offset + len(hits)} of {total} reports"
+               + (f" (next page: --offset {offset + len(hits)})" if offset + len(hits) < (total or 0) else ""))
 
 
 @cli.command()
@@ -497,6 +511,11 @@ def export(obj: Context, fmt: str, output: str | None, query: str | None, year, 
         tokenizer = make_tokenizer(obj.settings.search.tokenizer)
     if fmt in ("parquet", "warc") and not output:
         raise click.UsageError(f"--format {fmt} needs -o FILE")
+    from storage.search import QueryError, check_query
+    try:
+        check_query(query, tokenizer)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="--query") from exc
     with obj.db.session() as s:
         rows = export_rows(s, filters, query=query, tokenizer=tokenizer)
         if fmt == "parquet":

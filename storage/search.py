@@ -42,7 +42,7 @@ __all__ = [
     "SearchHit", "Filters", "QueryError", "search", "count_matches", "matching_ids",
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
     "facet_tokens", "make_snippet", "RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
-    "index_first", "refresh_common_words", "common_words", "COMMON_SHARE", "COMMON_MIN_REPORTS",
+    "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE", "COMMON_MIN_REPORTS",
 ]
 
 # bm25 column weights (title, body, sub, facets): a word in the title says most about the report;
@@ -615,6 +615,13 @@ def index_first(session: Session) -> Iterator[None]:
     finally:
         session.execute(sa.text("SELECT set_config('enable_seqscan', :v, true)"),
                         {"v": "on" if before == "on" else "off"})
+
+
+def check_query(query: str | None, tokenizer: Tokenizer | None) -> None:
+    """Raise QueryError now for a query that cannot run (for callers that stream results)."""
+    plan = _plan(query, tokenizer)
+    if plan.tree is not None:
+        _Compiler("sqlite").query(plan.tree)
 
 
 def matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | None,

@@ -127,6 +127,21 @@ def test_search_filters_by_year_and_issuer(crawled):
     assert hits and all("和平县" in h["issuer"] for h in hits)
 
 
+def test_search_counts_pages_and_refuses_a_query_of_only_negations(crawled):
+    containing = {r["id"] for r in crawled["reports"] if "行政复议" in r["text"]}
+    count = govreports(crawled["config"], "search", "行政复议", "--count").stdout
+    assert int(count) == len(containing)
+    pages = [[json.loads(line)["id"] for line in govreports(
+        crawled["config"], "search", "行政复议", "--limit", "2", "--offset", str(o)).stdout.splitlines()]
+        for o in range(0, len(containing) + 2, 2)]
+    assert sorted(i for page in pages for i in page) == sorted(containing)
+    for args in (["search", "--", "-行政复议"], ["search", "NOT 行政复议"],
+                 ["export", "--format", "jsonl", "--query=-行政复议"]):
+        bad = govreports(crawled["config"], *args, check=False)
+        assert bad.returncode == 2 and "Invalid value for" in bad.stderr and bad.stdout == ""
+        assert "Traceback" not in bad.stderr
+
+
 def test_export_csv_reads_back(crawled):
     out = govreports(crawled["config"], "export", "--format", "csv").stdout
     rows = list(csv.DictReader(io.StringIO(out)))
