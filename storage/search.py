@@ -245,7 +245,7 @@ def _sample_word_counts(session: Session, sample: int) -> tuple[int, dict[str, i
         # report_fts_docsize (one short row per entry) is FTS5's own table: choosing the sample
         # there reads no texts; each sampled entry is then read by rowid.
         rows = session.execute(sa.text(
-            "SELECT title, body, sub FROM report_fts WHERE rowid IN "
+            "SELECT title, body, sub, facets FROM report_fts WHERE rowid IN "
             "(SELECT id FROM report_fts_docsize ORDER BY random() LIMIT :k)"), {"k": sample}).all()
         counts: dict[str, int] = {}
         for row in rows:
@@ -377,7 +377,7 @@ class _Compiler:
         self.relaxed = relaxed
         q = self._node(node)
         if facets:
-            q = self._combine("AND", [q, self._facets(facets)])
+            q = self._combine("AND", [q, self.facet_query(facets)])
         return q
 
     def rank_query(self, tokens: Sequence[str]) -> Any:
@@ -429,7 +429,7 @@ class _Compiler:
             lexemes[-1] += ":*"
         return sa.func.to_tsquery(_SIMPLE, (" <-> " if phrase else " & ").join(lexemes))
 
-    def _facets(self, groups: Sequence[Sequence[str]]) -> Any:
+    def facet_query(self, groups: Sequence[Sequence[str]]) -> Any:
         if self.dialect == "sqlite":
             return "facets : (" + " AND ".join(
                 "(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups) + ")"
@@ -510,26 +510,32 @@ def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None
         # row read), then each one's vector is read to check the order, newest first and only
         # until the window is full: a common phrase reads `window` vectors, not all of them.
         cond = _FTS.c.tsv.op("@@")(compiler.query(plan.tree, facets, relaxed=True) if phrases else match)
-    stmt = sa.select(*cols).where(cond)
-    if clauses:  # only then is each candidate looked up in reports
-        stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
-    if compiler.dialect == "postgresql":
-        if window is None:
-            return stmt.where(_FTS.c.tsv.op("@@")(match)) if phrases else stmt
+    if compiler.dialect == "sqlite":
+        stmt = sa.select(*cols).where(cond)
+        if clauses:  # only then is each candidate looked up in reports
+            stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
+        return stmt if window is None else stmt.order_by(rid.desc()).limit(window)
+    if window is None:
+        stmt = sa.select(*cols).where(cond)
         if phrases:
-            # OFFSET 0 keeps PostgreSQL from merging the two levels (and checking every candidate).
-            candidates = stmt.order_by(rid.desc()).offset(0).subquery("candidates")
-            return (sa.select(candidates.c.rid, candidates.c.tsv)
-                    .where(candidates.c.tsv.op("@@")(match))
-                    .order_by(candidates.c.rid.desc()).limit(window))
-        # The fence keeps the planner from walking the primary key newest first and testing each
-        # row: it counts that as cheap, but each test reads the row's vector (0.6 s for a county).
-        candidates = stmt.offset(0).subquery("candidates")
-        return (sa.select(candidates.c.rid, candidates.c.tsv)
-                .order_by(candidates.c.rid.desc()).limit(window))
-    if window is not None:
-        stmt = stmt.order_by(rid.desc()).limit(window)
-    return stmt
+            stmt = stmt.where(_FTS.c.tsv.op("@@")(match))
+        if clauses:
+            stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
+        return stmt
+    # The fence (OFFSET 0) keeps GIN finding the candidates: the planner would rather walk the
+    # primary key newest first and test each row, which it counts as cheap, but each test reads
+    # the row's vector (0.6 s for a county). When each candidate still has a test to pass (a
+    # phrase's order, a filter on `reports`), they come out newest first, and the tests stop
+    # once the window is full.
+    ordered = phrases or bool(clauses)
+    inner = sa.select(*cols).where(cond)
+    candidates = (inner.order_by(rid.desc()) if ordered else inner).offset(0).subquery("candidates")
+    stmt = sa.select(candidates.c.rid, candidates.c.tsv)
+    if clauses:
+        stmt = stmt.join(Report, Report.id == candidates.c.rid).where(*clauses)
+    if phrases:
+        stmt = stmt.where(candidates.c.tsv.op("@@")(match))
+    return stmt.order_by(candidates.c.rid.desc()).limit(window)
 
 
 # PostgreSQL looks for the newest N matches (N up to _PROBE_MAX) by testing the newest index
@@ -555,7 +561,7 @@ def _newest(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int
             # long lists; the words are tested on those, newest first, until n are found.
             compiler = _Compiler("postgresql")
             inner = sa.select(_FTS.c.report_id.label("rid"), _FTS.c.tsv).where(
-                _FTS.c.tsv.op("@@")(compiler._facets(facets)))
+                _FTS.c.tsv.op("@@")(compiler.facet_query(facets)))
             if clauses:
                 inner = inner.join(Report, Report.id == _FTS.c.report_id).where(*clauses)
             c = inner.order_by(_FTS.c.report_id.desc()).offset(0).subquery("candidates")
