@@ -267,8 +267,23 @@ _WORD_CHARS = re.compile(r"\w+")
 
 def common_words(session: Session) -> frozenset[str]:
     """The words `search` does not rank on (lower case), as last measured."""
-    state = session.scalar(sa.select(JobState.state).where(JobState.name == _COMMON_STATE))
-    return frozenset((state or {}).get("words", ()))
+    # Read on every search: the list (a thousand words at 100k reports) is decoded only when
+    # it has been measured again since.
+    stamp = session.scalar(sa.select(JobState.updated_at).where(JobState.name == _COMMON_STATE))
+    if stamp is None:
+        return frozenset()
+    key = (str(session.get_bind().url), stamp)
+    words = _COMMON_CACHE.get(key)
+    if words is None:
+        state = session.scalar(sa.select(JobState.state).where(JobState.name == _COMMON_STATE))
+        words = frozenset((state or {}).get("words", ()))
+        if len(_COMMON_CACHE) >= 16:
+            _COMMON_CACHE.clear()
+        _COMMON_CACHE[key] = words
+    return words
+
+
+_COMMON_CACHE: dict[tuple[str, dt.datetime], frozenset[str]] = {}
 
 
 # ------------------------------------------------------------------------------------- queries
