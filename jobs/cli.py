@@ -281,10 +281,12 @@ def _filters(year, issuer, region, kind, date_from, date_to):
 @click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many hits (paging).")
 @click.option("--count", "count_only", is_flag=True, help="Print only how many reports match.")
+@click.option("--rank-all", is_flag=True,
+              help="Rank every match on every word, however common (slower on a large collection).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines (the default when not a terminal).")
 @pass_ctx
 def search(obj: Context, query: str, year, issuer, region, kind, date_from, date_to, limit: int,
-           offset: int, count_only: bool, as_json: bool) -> None:
+           offset: int, count_only: bool, rank_all: bool, as_json: bool) -> None:
     """Full-text search in Chinese: words, "phrases", OR, NOT; with filters. Ranked on the words
     that are not in most reports; newest first when all are."""
     from pipeline.tokens import make_tokenizer
@@ -300,7 +302,8 @@ def search(obj: Context, query: str, year, issuer, region, kind, date_from, date
                 click.echo(count_matches(s, query, tokenizer=tokenizer, filters=filters))
                 return
             hits = run_search(s, query, tokenizer=tokenizer, filters=filters, limit=limit,
-                              offset=offset, snippet_chars=obj.settings.search.snippet_chars)
+                              offset=offset, snippet_chars=obj.settings.search.snippet_chars,
+                              rank_window=None if rank_all else 0, rank_common=rank_all)
             total = count_matches(s, query, tokenizer=tokenizer, filters=filters) if terminal else None
     except QueryError as exc:
         raise click.BadParameter(str(exc), param_hint="QUERY") from exc

@@ -664,11 +664,11 @@ def count_matches(session: Session, query: str | None, *, tokenizer: Tokenizer |
 def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filters = Filters(),
            limit: int = 20, offset: int = 0, snippet_chars: int = 60,
            mark: tuple[str, str] = ("【", "】"), html_escape: bool = False,
-           rank_window: int | None = 0) -> list[SearchHit]:
-    """The best *limit* reports for *query*, ranked on its uncommon words among the *rank_window*
-    most recently stored matches (0: the backend's RANK_WINDOW, None: all); newest first when
-    every word is common, or with an empty query the reports matching *filters*. Raises
-    QueryError for a query that cannot run (only NOT words)."""
+           rank_window: int | None = 0, rank_common: bool = False) -> list[SearchHit]:
+    """The best *limit* reports for *query*, ranked on its uncommon words (all its words with
+    *rank_common*) among the *rank_window* most recently stored matches (0: the backend's
+    RANK_WINDOW, None: all); newest first when every word is common, or with an empty query the
+    reports matching *filters*. Raises QueryError for a query that cannot run (only NOT words)."""
     plan = _plan(query, tokenizer)
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
             Report.kind, Report.region_code, Report.text]
@@ -680,7 +680,7 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
         page = [(r[0], 0.0) for r in rows]
         found = {r[0]: r for r in rows}
     else:
-        rank = _rank_tokens(plan.tree, common_words(session))
+        rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
         with index_first(session):
             if not rank:
                 page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]

@@ -135,6 +135,9 @@ def test_search_counts_pages_and_refuses_a_query_of_only_negations(crawled):
         crawled["config"], "search", "行政复议", "--limit", "2", "--offset", str(o)).stdout.splitlines()]
         for o in range(0, len(containing) + 2, 2)]
     assert sorted(i for page in pages for i in page) == sorted(containing)
+    ranked = [json.loads(line) for line in govreports(
+        crawled["config"], "search", "行政复议", "--rank-all", "--limit", "100").stdout.splitlines()]
+    assert {h["id"] for h in ranked} == containing and all(h["score"] > 0 for h in ranked)
     for args in (["search", "--", "-行政复议"], ["search", "NOT 行政复议"],
                  ["export", "--format", "jsonl", "--query=-行政复议"]):
         bad = govreports(crawled["config"], *args, check=False)

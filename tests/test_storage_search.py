@@ -311,3 +311,11 @@ def test_uncommon_words_rank_and_common_ones_do_not(common_collection, tokenizer
         assert hits[:3] == ranked and ranked == sorted(ranked, key=lambda h: -h.score)
         rest = [h.report_id for h in hits[3:]]
         assert rest == sorted(rest, reverse=True) and len(hits) == len(ALL)
+
+
+def test_every_word_ranks_when_asked(common_collection, tokenizer):
+    db, ids = common_collection
+    with db.session() as s:
+        hits = search(s, "行政复议", tokenizer=tokenizer, limit=100, rank_window=None, rank_common=True)
+    assert _labels(ids, hits) == ALL and all(h.score > 0 for h in hits)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
