@@ -1,6 +1,7 @@
 """Shared fixtures: databases on SQLite and PostgreSQL, paths to the test data."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -50,6 +51,23 @@ def fresh_pg_url() -> str:
     return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
 
 
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL schema (see require_postgres), dropped afterwards."""
+    require_postgres()
+    url = fresh_pg_url()
+    try:
+        yield url
+    finally:
+        drop_pg_schema(url)
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    with pg_schema() as url:
+        yield url
+
+
 def drop_pg_schema(url: str) -> None:
     import sqlalchemy as sa
     schema = url.rsplit("search_path%3D", 1)[1]
@@ -65,12 +83,8 @@ def db_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'govreports.db'}"
         return
-    require_postgres()
-    url = fresh_pg_url()
-    try:
+    with pg_schema() as url:
         yield url
-    finally:
-        drop_pg_schema(url)
 
 
 @pytest.fixture

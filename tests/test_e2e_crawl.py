@@ -2,6 +2,7 @@
 store, search and export — on the embedded SQLite default and on PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -14,7 +15,7 @@ import pytest
 from web.build import build_web
 from web.server import TestWeb
 
-from conftest import drop_pg_schema, fresh_pg_url, require_postgres
+from conftest import pg_schema
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -34,12 +35,10 @@ def crawled(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
     manifest = build_web(root / "web", profile="seeds", slow_seconds=2.0)
     man = json.loads((root / "web" / "manifest.json").read_text(encoding="utf-8"))
-    if request.param == "sqlite":
-        url = f"sqlite:///{root / 'govreports.db'}"
-    else:
-        require_postgres()
-        url = fresh_pg_url()
-    with TestWeb(manifest.sites_dir) as web:
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{root / 'govreports.db'}" if request.param == "sqlite"
+               else stack.enter_context(pg_schema()))
+        web = stack.enter_context(TestWeb(manifest.sites_dir))
         config = root / "settings.toml"
         config.write_text(
             f'[database]\nurl = "{url}"\n'
@@ -51,8 +50,6 @@ def crawled(request, tmp_path_factory):
         export = govreports(config, "export", "--format", "jsonl")
         yield {"config": config, "url": url, "manifest": man, "first": first, "second": second,
                "reports": [json.loads(line) for line in export.stdout.splitlines()]}
-    if request.param == "postgresql":
-        drop_pg_schema(url)
 
 
 def _by_title(reports):

@@ -137,24 +137,22 @@ def test_a_lock_taken_away_is_noticed(sqlite_db):
 
 @pytest.mark.postgres
 def test_postgresql_locks_are_per_schema():
-    from conftest import drop_pg_schema, fresh_pg_url, require_postgres
+    from conftest import pg_schema
     from storage.db import open_database
-    require_postgres()
-    urls = [fresh_pg_url(), fresh_pg_url()]
-    dbs = [open_database(u) for u in urls]
-    try:
-        a, b = (Locks(d) for d in dbs)
-        held = [a.acquire("scheduler", label="a"), b.acquire("scheduler", label="b")]
-        with pytest.raises(LockBusy):
-            a.acquire("scheduler", label="a2")
-        for h in held:
-            h.release()
-        a.close()
-        b.close()
-    finally:
-        for d, u in zip(dbs, urls):
-            d.dispose()
-            drop_pg_schema(u)
+    with pg_schema() as url_a, pg_schema() as url_b:
+        dbs = [open_database(u) for u in (url_a, url_b)]
+        try:
+            a, b = (Locks(d) for d in dbs)
+            held = [a.acquire("scheduler", label="a"), b.acquire("scheduler", label="b")]
+            with pytest.raises(LockBusy):
+                a.acquire("scheduler", label="a2")
+            for h in held:
+                h.release()
+            a.close()
+            b.close()
+        finally:
+            for d in dbs:
+                d.dispose()
 
 
 def test_crawl_lock_names():

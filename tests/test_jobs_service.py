@@ -212,10 +212,8 @@ def test_runs_lists_filters_and_shows(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.postgres
-def test_two_services_on_postgresql_elect_one_and_the_standby_takes_over(tmp_path):
-    from conftest import drop_pg_schema, fresh_pg_url, require_postgres
-    require_postgres()
-    db_url = fresh_pg_url()
+def test_two_services_on_postgresql_elect_one_and_the_standby_takes_over(tmp_path, pg_url):
+    db_url = pg_url
     web = ClusterWeb(2, reports_per_column=2, latency_seconds=0.2)
     settings = write_settings(tmp_path / "s.toml")
     first = Service(tmp_path, db_url, settings, name="first")
@@ -247,7 +245,6 @@ def test_two_services_on_postgresql_elect_one_and_the_standby_takes_over(tmp_pat
     finally:
         first.cleanup()
         second.cleanup()
-        drop_pg_schema(db_url)
     assert took < 3 + 5  # takeover_seconds, plus start-up
     leaders = [e.detail for e in events if e.job_id == "service" and e.event == "leader"]
     assert leaders == [f"{os.uname().nodename}:{first.pid}", f"{os.uname().nodename}:{second.pid}"]

@@ -22,7 +22,7 @@ from clusterweb import ClusterWeb, iter_blocks
 from jobs import hostlock
 from jobs.cli import cli
 from jobs.config import DEFAULT_SETTINGS_FILE, Settings, WorkerSettings, load_settings
-from conftest import IN_CI, drop_pg_schema, fresh_pg_url, require_postgres
+from conftest import IN_CI
 
 REDIS_URL = os.environ.get("GOVREPORTS_TEST_REDIS", "redis://127.0.0.1:6379/15")
 PROJECT = Path(__file__).resolve().parent.parent
@@ -40,16 +40,6 @@ def require_redis() -> None:
         if IN_CI:
             pytest.fail(reason + " (CI=true: Redis must be up; .ci/run starts it)")
         pytest.skip(reason)
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    require_postgres()
-    url = fresh_pg_url()
-    try:
-        yield url
-    finally:
-        drop_pg_schema(url)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 import storage_collection as coll
-from conftest import drop_pg_schema, fresh_pg_url, require_postgres
+from conftest import pg_schema
 from pipeline.tokens import Tokenizer, make_tokenizer
 from storage.db import Database, open_database
 from storage.query_language import And, Not, Or, Term, parse_query
@@ -32,22 +32,16 @@ def _built(backend: str, tmp_path_factory, tokenizer: Tokenizer,
            common: bool = False) -> Iterator[tuple[Database, dict[str, int]]]:
     """The test collection on *backend*; with *common*, its common words measured (as from
     2,000 reports on)."""
-    if backend == "sqlite":
-        url, cleanup = f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}", None
-    else:
-        require_postgres()
-        url = cleanup = fresh_pg_url()
-    db = open_database(url)
-    try:
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path_factory.mktemp('search') / 'search.db'}" if backend == "sqlite"
+               else stack.enter_context(pg_schema()))
+        db = open_database(url)
+        stack.callback(db.dispose)
         ids = coll.build(db, tokenizer)
         if common:
             with db.session() as s:
                 assert refresh_common_words(s, force=True, min_reports=1)
         yield db, ids
-    finally:
-        db.dispose()
-        if cleanup:
-            drop_pg_schema(cleanup)
 
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
