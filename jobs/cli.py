@@ -1,6 +1,7 @@
 """The `govreports` command line."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -392,6 +393,19 @@ def _merge_reason_text(reason: dict[str, Any]) -> str:
     return "; before that: ".join(parts) or "unknown"
 
 
+@contextlib.contextmanager
+def _parse_lock(obj: Context, label: str):
+    """Hold the parse lock (the parse and dedup jobs take it), waiting for it if need be."""
+    from jobs.locks import PARSE_LOCK, make_locks
+    locks = make_locks(obj.db, obj.settings)
+    try:
+        with locks.acquire(PARSE_LOCK, label=label, wait=True,
+                           on_wait=lambda h: click.echo("waiting for the parse or dedup job", err=True)):
+            yield
+    finally:
+        locks.close()
+
+
 @cli.command()
 @click.option("--batch-size", type=click.IntRange(min=1), default=500, show_default=True,
               help="Reports tokenized per batch.")
@@ -401,23 +415,17 @@ def reindex(obj: Context, batch_size: int) -> None:
     dictionary) and measure again which words are too common to rank on."""
     import time
 
-    from jobs.locks import PARSE_LOCK, make_locks
     from pipeline.tokens import make_tokenizer
     from storage.search import common_words, rebuild_index
 
     tokenizer = make_tokenizer(obj.settings.search.tokenizer)
-    locks = make_locks(obj.db, obj.settings)
     start = time.monotonic()
-    try:
-        # The parse job writes index entries as it stores reports: one writer at a time.
-        with locks.acquire(PARSE_LOCK, label="reindex", wait=True,
-                           on_wait=lambda h: click.echo("waiting for the parse or dedup job", err=True)):
-            with obj.db.session() as s:
-                n = rebuild_index(s, tokenizer, batch_size=batch_size)
-            with obj.db.session() as s:
-                common = len(common_words(s))
-    finally:
-        locks.close()
+    # The parse job writes index entries as it stores reports: one writer at a time.
+    with _parse_lock(obj, "reindex"):
+        with obj.db.session() as s:
+            n = rebuild_index(s, tokenizer, batch_size=batch_size)
+        with obj.db.session() as s:
+            common = len(common_words(s))
     click.echo(f"{n} reports indexed with {tokenizer.backend} in {time.monotonic() - start:.1f} s; "
                f"{common} words are in more than half of them and do not rank")
 
@@ -429,22 +437,16 @@ def reindex(obj: Context, batch_size: int) -> None:
 def split(obj: Context, publication_id: int, note: str | None) -> None:
     """Undo a merge: move publication PUBLICATION_ID (see `show`) and its versions out into a
     report of its own. Re-deduplication never merges it back."""
-    from jobs.locks import PARSE_LOCK, make_locks
     from pipeline.tokens import make_tokenizer
     from storage.merges import SplitError, split_publication
 
-    locks = make_locks(obj.db, obj.settings)
     try:
         # The parse and dedup jobs keep an index of reports: wait until none is running.
-        with locks.acquire(PARSE_LOCK, label="split", wait=True,
-                           on_wait=lambda h: click.echo("waiting for the parse or dedup job", err=True)):
-            with obj.db.session() as s:
-                out = split_publication(s, publication_id, note=note,
-                                        tokenizer=make_tokenizer(obj.settings.search.tokenizer))
+        with _parse_lock(obj, "split"), obj.db.session() as s:
+            out = split_publication(s, publication_id, note=note,
+                                    tokenizer=make_tokenizer(obj.settings.search.tokenizer))
     except SplitError as exc:
         raise click.ClickException(str(exc)) from exc
-    finally:
-        locks.close()
     click.echo(f"publication {out.publication_id} split off report {out.old_report_id}: now report "
                f"{out.new_report_id} ({out.versions_moved} versions moved)")
 

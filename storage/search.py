@@ -16,9 +16,10 @@ stored matches (rank_window=None ranks all), and only on the query's uncommon wo
 in more than half of the reports (行政复议, 法治政府: in nearly every report) tells none of them
 apart (bm25 clamps its weight to zero) but is what ranking costs, since bm25 counts the reports
 holding each word it weighs. Such words still select reports; a query made only of them lists its
-matches newest first, which needs no more of the index than the page shown. Which words are common is measured on a sample of the index (`refresh_common_words`,
-after bulk loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on.
-`count_matches` counts every match.
+matches newest first, which needs no more of the index than the page shown. Which words are
+common is measured on a sample of the index (`refresh_common_words`, after bulk loads, rebuilds
+and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches` counts every
+match.
 """
 from __future__ import annotations
 
@@ -42,7 +43,8 @@ __all__ = [
     "SearchHit", "Filters", "QueryError", "search", "count_matches", "matching_ids",
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
     "facet_tokens", "make_snippet", "RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
-    "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE", "COMMON_MIN_REPORTS",
+    "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE",
+    "COMMON_MIN_REPORTS",
 ]
 
 # bm25 column weights (title, body, sub, facets): a word in the title says most about the report;
@@ -52,7 +54,7 @@ _BM25 = (10.0, 1.0, 0.5, 0.0)
 # reads each one's index entry: about 3 us a report in FTS5, 25 us on PostgreSQL (a 26 kB
 # tsvector to fetch and decompress); on SQLite, finding the window's matches costs more than
 # ranking them (5 ms for 1,000 at 100k reports, 1.5 ms for 300).
-RANK_WINDOW = {"sqlite": 300, "postgresql": 300}
+RANK_WINDOW = 300
 # A word in more than this share of the reports does not rank (see the module's docstring).
 COMMON_SHARE = 0.5
 # Below this many reports every word ranks: weighing them all costs little, and shares of a few
@@ -239,6 +241,10 @@ def refresh_common_words(session: Session, *, force: bool = False,
     return True
 
 
+# A word as FTS5's unicode61 tokenizer sees it (split at punctuation and white space).
+_WORD_CHARS = re.compile(r"\w+")
+
+
 def _sample_word_counts(session: Session, sample: int) -> tuple[int, dict[str, int]]:
     """(entries sampled, in how many of them each word is)."""
     if _dialect(session) == "sqlite":
@@ -260,9 +266,6 @@ def _sample_word_counts(session: Session, sample: int) -> tuple[int, dict[str, i
         "(SELECT report_id FROM report_fts ORDER BY random() LIMIT %s)', CAST(:k AS integer)))"),
         {"k": sample}).all()
     return sampled, {w: int(n) for w, n in rows}
-
-
-_WORD_CHARS = re.compile(r"\w+")
 
 
 def common_words(session: Session) -> frozenset[str]:
@@ -512,39 +515,29 @@ def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None
     compiler = _Compiler(_dialect(session))
     facets, clauses = _split_filters(filters)
     match = compiler.query(plan.tree, facets)
-    phrases = _has_phrase(plan.tree)
     if compiler.dialect == "sqlite":
         # FTS5 walks the index newest first and checks phrases as it goes: it stops at the window.
-        rid = _FTS.c.rowid
-        cols = [rid.label("rid")]
-        cond = sa.text("report_fts MATCH :match").bindparams(match=match)
-    else:
-        rid = _FTS.c.report_id
-        cols = [rid.label("rid"), _FTS.c.tsv]
-        # GIN knows no positions: for phrases it finds the reports with the words (exactly, no
-        # row read), then each one's vector is read to check the order, newest first and only
-        # until the window is full: a common phrase reads `window` vectors, not all of them.
-        cond = _FTS.c.tsv.op("@@")(compiler.query(plan.tree, facets, relaxed=True) if phrases else match)
-    if compiler.dialect == "sqlite":
-        stmt = sa.select(*cols).where(cond)
+        stmt = sa.select(_FTS.c.rowid.label("rid")).where(
+            sa.text("report_fts MATCH :match").bindparams(match=match))
         if clauses:  # only then is each candidate looked up in reports
-            stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
-        return stmt if window is None else stmt.order_by(rid.desc()).limit(window)
+            stmt = stmt.join_from(_FTS, Report, Report.id == _FTS.c.rowid).where(*clauses)
+        return stmt if window is None else stmt.order_by(_FTS.c.rowid.desc()).limit(window)
+    rid, tsv = _FTS.c.report_id, _FTS.c.tsv
+    phrases = _has_phrase(plan.tree)
+    # GIN knows no positions: for phrases it finds the reports with the words (exactly, no row
+    # read), then each one's vector is read to check the order.
+    found = sa.select(rid.label("rid"), tsv).where(
+        tsv.op("@@")(compiler.query(plan.tree, facets, relaxed=True) if phrases else match))
     if window is None:
-        stmt = sa.select(*cols).where(cond)
-        if phrases:
-            stmt = stmt.where(_FTS.c.tsv.op("@@")(match))
-        if clauses:
-            stmt = stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses)
-        return stmt
+        stmt = found.where(tsv.op("@@")(match)) if phrases else found
+        return stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses) if clauses else stmt
     # The fence (OFFSET 0) keeps GIN finding the candidates: the planner would rather walk the
     # primary key newest first and test each row, which it counts as cheap, but each test reads
     # the row's vector (0.6 s for a county). When each candidate still has a test to pass (a
     # phrase's order, a filter on `reports`), they come out newest first, and the tests stop
-    # once the window is full.
+    # once the window is full: a common phrase reads `window` vectors, not all of them.
     ordered = phrases or bool(clauses)
-    inner = sa.select(*cols).where(cond)
-    candidates = (inner.order_by(rid.desc()) if ordered else inner).offset(0).subquery("candidates")
+    candidates = (found.order_by(rid.desc()) if ordered else found).offset(0).subquery("candidates")
     stmt = sa.select(candidates.c.rid, candidates.c.tsv)
     if clauses:
         stmt = stmt.join(Report, Report.id == candidates.c.rid).where(*clauses)
@@ -686,7 +679,7 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
                 page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]
             else:
                 if rank_window == 0:
-                    rank_window = RANK_WINDOW.get(_dialect(session), 1000)
+                    rank_window = RANK_WINDOW
                 window = None if rank_window is None else max(rank_window, offset + limit)
                 scored = _scores(session, plan, filters, window, rank)
                 # Best first; among equals (a match without any ranked word), newest first.
