@@ -1,0 +1,60 @@
+"""What every command shares: the group with its global options, the context (settings read once,
+a database opened on first use) and the exit statuses."""
+from __future__ import annotations
+
+import click
+
+from jobs.config import Settings, SettingsError, load_settings
+
+__all__ = ["Context", "pass_ctx", "cli", "KIND_CHOICES", "EXIT_BUSY", "EXIT_INTERRUPTED"]
+
+KIND_CHOICES = ["annual_report", "interpretation", "work_summary", "work_plan", "news", "other"]
+
+# Exit statuses besides 0 and 1 (failed) and 2 (usage).
+EXIT_BUSY = 75  # EX_TEMPFAIL: the source is being crawled by another process; try again later
+EXIT_INTERRUPTED = 130
+
+
+class Context:
+    """What every command gets: settings (read once) and a lazily opened database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._db = None
+
+    @property
+    def db(self):
+        if self._db is None:
+            from jobs.tasks import open_db
+            self._db = open_db(self.settings)
+        return self._db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", metavar="URL",
+              help="Database URL (default: the SQLite file in settings.toml). Env: GOVREPORTS_DB.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Settings file (default: settings.toml of the project).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None, config_path: str | None, verbose: int,
+        quiet: bool) -> None:
+    """govreports: collect, clean and search Chinese local governments' annual rule-of-law reports."""
+    from jobs.logsetup import setup_logging
+    try:
+        settings = load_settings(config_path).with_db(db_url)
+    except SettingsError as exc:
+        raise click.UsageError(str(exc)) from exc
+    level = "WARNING" if quiet else ("DEBUG" if verbose > 1 else "INFO")
+    setup_logging(level)
+    obj = Context(settings)
+    ctx.obj = obj
+    ctx.call_on_close(obj.close)

@@ -1,0 +1,193 @@
+"""Commands that fetch and parse: crawl, parse, reparse."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED, Context, cli, pass_ctx
+
+
+@cli.command()
+@click.argument("urls", nargs=-1)
+@click.option("--source", "source_name", metavar="NAME|URL",
+              help="Crawl a registered source (by name, or by one of its start URLs).")
+@click.option("--revisit", type=int, metavar="SECONDS",
+              help="Revalidate known pages older than this (0: all of them).")
+@click.option("--no-parse", is_flag=True, help="Only fetch and capture; parse later.")
+@click.option("--wait", is_flag=True,
+              help="If the source is being crawled already (by the service or another crawl), "
+                   "wait for that crawl to end instead of exiting with status 75.")
+@pass_ctx
+def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit: int | None,
+          no_parse: bool, wait: bool) -> None:
+    """Crawl report columns (URLs) or a registered source once, then parse what was captured.
+
+    Works whether or not `govreports serve` is running, and never beside another crawl of the same
+    source. Shows progress bars on a terminal. Exits 1 when nothing at all could be fetched, 75 when
+    the source is being crawled already (see --wait), 130 when interrupted.
+    """
+    import signal
+    import threading
+
+    from jobs import tasks
+    from jobs.progress import console_logging, progress_for
+
+    db = obj.db
+    tasks.recover(db, obj.settings)
+    with db.session() as s:
+        source = _find_source(s, source_name, urls)
+        if source_name:
+            urls = tuple(source.start_urls or ()) + urls
+    if not urls:
+        raise click.UsageError("give at least one URL, or --source NAME")
+    stop = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping the crawl", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    progress = progress_for(f"run of {source.name}" if source else "crawl",
+                            interval=obj.settings.service.progress_log_seconds)
+    try:
+        with console_logging(progress):
+            summary = tasks.crawl(obj.settings, db, list(urls), source=source,
+                                  revisit_seconds=revisit, parse=not no_parse, wait=wait,
+                                  stop=stop, progress=progress)
+    except tasks.CrawlBusy as busy:
+        if stop.is_set():
+            sys.exit(EXIT_INTERRUPTED)
+        click.echo(f"not crawling: {busy}. Try again later, or pass --wait.", err=True)
+        sys.exit(EXIT_BUSY)
+    f = summary.fetch
+    click.echo(f"run {summary.run_id}: {summary.status}")
+    click.echo(f"  requests:        {f.get('fetch/requests', 0)}")
+    click.echo(f"  pages fetched:   {f.get('fetch/pages', 0)}")
+    click.echo(f"  not modified:    {f.get('fetch/not_modified', 0)}")
+    click.echo(f"  new reports:     {summary.parse.new_reports}")
+    click.echo(f"  updated reports: {summary.parse.updated_reports}")
+    click.echo(f"  duplicates:      {summary.parse.duplicates}")
+    errors = summary.fetch_errors + summary.parse.errors
+    click.echo(f"  errors:          {len(errors)}")
+    for err in errors:
+        click.echo(f"    {err}")
+    for key in sorted(k for k in f if k.startswith("fetch/requests_per_host/")):
+        click.echo(f"  requests to {key.rsplit('/', 1)[1]}: {f[key]}")
+    if summary.error:
+        click.echo(f"  {summary.error}", err=True)
+    if summary.status == "interrupted":
+        sys.exit(EXIT_INTERRUPTED)
+    nothing = summary.pages_fetched == 0 and f.get("fetch/not_modified", 0) == 0
+    if nothing and (summary.unreachable or summary.status == "failed"):
+        sys.exit(1)  # (nothing requested, because every page is fresh, is not a failure)
+
+
+def _find_source(session, name_or_url: str | None, urls: tuple[str, ...]):
+    """The source to crawl: --source by name or start URL; else the source whose start URL is the
+    first URL given that is one (so `crawl URL` takes that source's lock); else None."""
+    from sqlalchemy import select
+    from storage.models import Source
+    if name_or_url:
+        source = session.scalar(select(Source).where(Source.name == name_or_url))
+        if source is None and name_or_url.startswith(("http://", "https://")):
+            source = _source_with_url(session, name_or_url)
+        if source is None:
+            raise click.UsageError(f"no source named {name_or_url!r} or with that start URL "
+                                   f"(see: govreports sources list)")
+        return source
+    for url in urls:
+        source = _source_with_url(session, url)
+        if source is not None:
+            return source
+    return None
+
+
+def _source_with_url(session, url: str):
+    from sqlalchemy import select
+    from storage.models import Source
+    for source in session.scalars(select(Source).order_by(Source.id)):
+        if url in (source.start_urls or []):
+            return source
+    return None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="The URL a file was published at (once, or once per file).")
+@click.option("--no-keywords", is_flag=True,
+              help="Skip keywords (saves loading the jieba dictionary, about a second).")
+@pass_ctx
+def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywords: bool) -> None:
+    """Parse HTML, PDF, Word, OFD or text FILES (or - for stdin) to JSON lines on stdout.
+
+    Needs no database: nothing is stored.
+    """
+    from jobs.parsing import parse_options
+    from pipeline.process import parse_document
+    from pipeline.records import ParseFailure, Skipped
+
+    options = parse_options(obj.settings)
+    tokenizer = None
+    if not no_keywords:
+        from pipeline.tokens import make_tokenizer
+        tokenizer = make_tokenizer(obj.settings.search.tokenizer)
+    if urls and len(urls) not in (1, len(files)):
+        raise click.UsageError("give --url once, or once per file")
+    failed = False
+    for i, name in enumerate(files):
+        url = urls[i] if len(urls) == len(files) else (urls[0] if urls else None)
+        try:
+            body = sys.stdin.buffer.read() if name == "-" else Path(name).read_bytes()
+        except OSError as exc:
+            click.echo(f"read: {name}: {exc.strerror}", err=True)
+            failed = True
+            continue
+        try:
+            result = parse_document(body, url=url, filename=None if name == "-" else Path(name).name,
+                                    options=options, tokenizer=tokenizer)
+        except ParseFailure as exc:
+            click.echo(f"{exc.stage}: {name}: {exc.reason}", err=True)
+            failed = True
+            continue
+        if isinstance(result, Skipped):
+            click.echo(f"{result.stage}: {name}: skipped: {result.reason}", err=True)
+            failed = True
+            continue
+        click.echo(json.dumps(document_json(result, source=name), ensure_ascii=False))
+    if failed:
+        sys.exit(1)
+
+
+def document_json(doc, *, source: str | None = None) -> dict[str, Any]:
+    out = {
+        "title": doc.title, "issuer": doc.issuer, "report_year": doc.report_year,
+        "published_at": doc.published_at.isoformat() if doc.published_at else None,
+        "kind": doc.kind, "region_code": doc.region_code, "region_name": doc.region_name,
+        "addressee": doc.addressee, "signature": doc.signature,
+        "sections": [list(s) for s in doc.sections], "keywords": list(doc.keywords),
+        "attachments": [{"url": a.url, "text": a.text} for a in doc.attachments],
+        "format": doc.source_format, "status": doc.status, "text": doc.text,
+    }
+    if source is not None:
+        out["file"] = source
+    return out
+
+
+@cli.command()
+@click.option("--all", "reparse_all", is_flag=True,
+              help="Parse every stored capture again (after a better cleaning rule).")
+@pass_ctx
+def reparse(obj: Context, reparse_all: bool) -> None:
+    """Parse pending captures now (with --all, every capture again: no re-crawl needed)."""
+    from jobs import tasks
+    if reparse_all:
+        n = tasks.reset_parse_state(obj.db)
+        click.echo(f"{n} captures marked for parsing")
+    summary = tasks.parse_pending(obj.settings, obj.db)
+    click.echo(json.dumps(summary.counters()))
