@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from pipeline.clean import Cleaned, clean_lines, is_info_line, normalise_line
 from pipeline.decode import decode_html, decode_text
+from pipeline.cascade import extract_main, is_list_verdict
 from pipeline.extract import Extracted, extract_html
 from pipeline.fields import (find_date, find_issuer, find_kind, find_sections, find_year, keywords,
                              page_title, parse_date, title_from_lines)
@@ -57,6 +58,7 @@ class _Work:
     file_meta: dict[str, str] = field(default_factory=dict)
     cleaned: Cleaned | None = None
     doc: ParsedDocument | None = None
+    force_fallback: bool = False  # the second try of a page that would be skipped
 
 
 def _sniff(w: _Work) -> Skipped | None:
@@ -113,13 +115,13 @@ def _title_lines(lines: list[str], title: str | None, extra: tuple[str | None, .
 
 def _extract(w: _Work) -> Skipped | None:
     if w.fmt == "html":
-        page = extract_html(w.text or "", url=w.url)
+        page = extract_main(w.text or "", url=w.url, force=w.force_fallback)
         w.page = page
+        w.title = page_title(page.meta, page.info, page.h1, page.html_title)
         if not page.lines:
             return Skipped("extract", "no main text")
-        if page.link_density > 0.5 and page.n_links >= 10:
+        if is_list_verdict(page):
             return Skipped("extract", "list page")
-        w.title = page_title(page.meta, page.info, page.h1, page.html_title)
         lines = [normalise_line(ln) for ln in page.lines]
         lines = [ln for ln in lines if ln]
         n = _title_lines(lines, w.title, (page.h1,))
@@ -195,7 +197,8 @@ def _fields(w: _Work) -> Skipped | None:
                             "".join(ln for ln in cleaned.signature if not parse_date(ln)),
                             w.title, meta.get("sitename"), site_code=site_code, host=host)
     doc_meta = {k: v for k, v in {
-        "method": page.method if page else w.fmt, "site_code": site_code or "",
+        "method": page.method if page else w.fmt, "fallback": page.fallback if page else "",
+        "site_code": site_code or "",
         "site_name": meta.get("sitename", ""), "column": meta.get("columnname", ""),
         "index_no": table.get("index_no", ""), "doc_no": table.get("doc_no", ""),
         "header": " | ".join(header),
@@ -229,7 +232,13 @@ def _run(w: _Work) -> ParsedDocument | Skipped:
         except (RecursionError, MemoryError) as exc:  # pathological input: broken, not a bug here
             raise ParseFailure(stage, f"{type(exc).__name__} on {w.url or 'input'}") from exc
         if outcome is not None:
-            return outcome
+            if (stage in ("extract", "clean") and w.fmt == "html" and not w.force_fallback
+                    and w.page is not None and not w.page.fallback):
+                # About to be skipped, and the fallback never ran: one more try with it.
+                retry = dataclasses.replace(w, force_fallback=True, page=None, lines=[], title=None,
+                                            title_lines=[], cleaned=None)
+                return _run(retry)
+            return dataclasses.replace(outcome, title=w.title)
     assert w.doc is not None
     return w.doc
 

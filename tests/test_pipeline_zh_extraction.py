@@ -6,6 +6,7 @@ are the project's targets; the figures are printed (`pytest -s`) to compare runs
 """
 from __future__ import annotations
 
+import hashlib
 import re
 import statistics
 import unicodedata
@@ -21,6 +22,11 @@ from pipeline.records import ParsedDocument, ParseOptions
 DATA = Path(__file__).resolve().parent / "data" / "zh-extraction"
 PAGES = sorted(p.stem for p in (DATA / "html").glob("*.html"))
 MEAN_F1_FLOOR, MEDIAN_F1_FLOOR, DATE_FLOOR = 0.93, 0.99, 0.90
+
+
+def HALF(page_id: str) -> str:
+    """bench/parse_speed.py's fixed split of the real pages into a tuning and a test half."""
+    return "tune" if int(hashlib.sha256(page_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
 
 
 def _norm(text: str) -> str:
@@ -63,8 +69,11 @@ def test_data_present():
 def test_text_f1_floor(results):
     scores = {page: f1(results[page].text, (DATA / "gold" / f"{page}.txt").read_text("utf-8")) for page in PAGES}
     mean, median = statistics.mean(scores.values()), statistics.median(scores.values())
-    print(f"\nzh-extraction F1: mean {mean:.4f}, median {median:.4f}, worst "
-          + ", ".join(f"{p[:8]} {s:.3f}" for p, s in sorted(scores.items(), key=lambda kv: kv[1])[:5]))
+    # Pages are named only from the tuning half (bench/parse_speed.py's HALF): the test half
+    # is reported in aggregate, never page by page.
+    tuning = {p: s for p, s in scores.items() if HALF(p) == "tune"}
+    print(f"\nzh-extraction F1: mean {mean:.4f}, median {median:.4f}, worst of the tuning half "
+          + ", ".join(f"{p[:8]} {s:.3f}" for p, s in sorted(tuning.items(), key=lambda kv: kv[1])[:5]))
     assert mean >= MEAN_F1_FLOOR
     assert median >= MEDIAN_F1_FLOOR
 
