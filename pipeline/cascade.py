@@ -14,13 +14,15 @@ When the fallback runs (`needs_fallback`), one reason each:
 Which text is kept (`choose`), in this order:
 1. the fallback's text must be usable: at least MIN_CHARS characters, at most MAX_LINK_DENSITY of
    them in links, and sentence punctuation (one mark per PUNCT_EVERY characters at least);
-   otherwise the own result stands (and a list page stays a list page);
-2. an empty or list-page own result gives way to a usable fallback;
-3. a forced try keeps the fallback when it holds more text (the own result would be skipped);
-4. a short own result gives way when the fallback holds at least LONGER times as much text, or
-   when the fallback's text begins under a heading that matches the page's title
-   (ArticleTitle, the 信息公开 table's 标题, <title>, h1) and the own text does not;
-5. otherwise the own result stands.
+   otherwise the own result stands (a list page stays one, unless it has a dominant text);
+2. an empty own result gives way to a usable fallback, and so does a list-page verdict, unless
+   the own block's lines that are not links make a longer text of their own (`dominant_text`:
+   SHORT_CHARS or more, with punctuation), which is then kept without its links;
+3. the page's title decides next: of two texts, the one that opens under a heading matching the
+   page's title (ArticleTitle, the 信息公开 table's 标题, <title>, h1), when the other does not;
+4. a forced try keeps the fallback when it holds more text (the own result would be skipped);
+5. a short own result gives way when the fallback holds at least LONGER times as much text;
+6. otherwise the own result stands.
 The winner is recorded: `Extracted.method` is "readability" and `fallback` says why it ran.
 """
 from __future__ import annotations
@@ -63,6 +65,10 @@ class Candidate:
 
 def _chars(lines) -> int:
     return sum(len(_WS.sub("", ln)) for ln in lines)
+
+
+def own_text_chars(page: Extracted) -> int:
+    return _chars(page.lines)
 
 
 def is_list_verdict(page: Extracted) -> bool:
@@ -118,26 +124,48 @@ def _title_keys(page: Extracted) -> list[str]:
     return keys
 
 
+def _is_heading(line: str, key: str) -> bool:
+    """A line that is the title (or most of it), give or take a number or a bracket."""
+    if not line or line.startswith(("附件", "相关")):
+        return False
+    return (key in line and len(line) <= 1.3 * len(key)) or (line in key and len(line) >= 0.6 * len(key))
+
+
 def _under_title(lines, before, keys: list[str]) -> bool:
-    """The text opens under the page's title: its first lines, or the lines just above it."""
+    """The text opens under the page's title: a heading line just above it or at its top."""
     near = [normalise_title(ln) for ln in (*before[-3:], *lines[:2])]
-    return any(k and (k in ln or (len(ln) >= 6 and ln in k)) for ln in near for k in keys)
+    return any(_is_heading(ln, k) for ln in near for k in keys)
+
+
+def dominant_text(page: Extracted) -> bool:
+    """The own block's lines (link lines are left out already) make a text by themselves: at
+    least SHORT_CHARS characters, with sentence punctuation."""
+    lines = page.lines
+    chars = _chars(lines)
+    punct = sum(len(_SENTENCE.findall(ln)) for ln in lines)
+    return chars >= SHORT_CHARS and punct * PUNCT_EVERY >= chars
 
 
 def choose(own: Extracted, alt: Candidate | None, reason: str, alt_before=()) -> tuple[bool, str]:
     """(take the fallback?, why), by the rule in the module's docstring."""
     if alt is None or not alt.usable:
         return False, "fallback unusable"
-    if reason in ("empty", "list page"):
-        return True, f"own result {reason}"
+    if reason == "empty":
+        return True, "own result empty"
+    if reason == "list page" and not (dominant_text(own) and alt.chars < own_text_chars(own)):
+        return True, "own result a list page"
+    keys = _title_keys(own)
+    own_titled = bool(keys) and _under_title(own.lines, own.before, keys)
+    alt_titled = bool(keys) and _under_title(alt.lines, alt_before, keys)
+    if own_titled and not alt_titled:
+        return False, "own result opens under the page's title"
+    if alt_titled and not own_titled:
+        return True, "fallback opens under the page's title"
     own_chars = _chars(own.lines)
     if reason == "forced" and alt.chars > own_chars:
         return True, "own result would be skipped; fallback longer"
     if alt.chars >= LONGER * max(own_chars, 1):
         return True, f"fallback {alt.chars} chars against {own_chars}"
-    keys = _title_keys(own)
-    if keys and _under_title(alt.lines, alt_before, keys) and not _under_title(own.lines, own.before, keys):
-        return True, "fallback opens under the page's title"
     return False, "own result kept"
 
 
@@ -148,11 +176,14 @@ def extract_main(html: str, *, url: str | None = None, force: bool = False) -> E
     if reason is None:
         return own
     alt = generic_extract(html)
-    if alt is None:
-        return dataclasses.replace(own, fallback=f"{reason}; fallback found nothing")
-    before, after = page_lines_around(html, alt.lines)
+    before, after = page_lines_around(html, alt.lines) if alt is not None else ([], [])
     take, why = choose(own, alt, reason, before)
     if not take:
+        if reason == "list page" and dominant_text(own):
+            # The block is mostly links, but its lines that are not links hold a text of their
+            # own (a report in a cell with its 相关链接 list): that text, the list left out.
+            return dataclasses.replace(own, link_density=0.0, n_links=0,
+                                       fallback=f"{reason}; {why}; own text without its links kept")
         return dataclasses.replace(own, fallback=f"{reason}; {why}")
     return dataclasses.replace(own, lines=alt.lines, before=tuple(before[-30:]), after=tuple(after[:40]),
                                method="readability", link_density=alt.link_density, n_links=0,

@@ -298,11 +298,7 @@ def _score_density(body):
                 break
             scores[node] = scores.get(node, 0.0) + score * factor
             node, factor = node.getparent(), factor / 2 if factor == 1.0 else factor / 1.5
-    finals: dict = {}
-    for node, score in scores.items():
-        chars, link_chars, _ = totals.get(node, (0, 0, 0))
-        density = link_chars / chars if chars else 1.0
-        finals[node] = score * (1 - density)
+    finals = _finals(scores, totals)
     if not finals:
         return None, 0.0, scores, totals
     best = max(finals, key=finals.__getitem__)
@@ -323,6 +319,16 @@ def _score_density(body):
     return best, best_score, scores, totals
 
 
+def _finals(scores: dict, totals: dict) -> dict:
+    """Each block's score less its share of link text."""
+    finals: dict = {}
+    for node, score in scores.items():
+        chars, link_chars, _ = totals.get(node, (0, 0, 0))
+        density = link_chars / chars if chars else 1.0
+        finals[node] = score * (1 - density)
+    return finals
+
+
 def _add(own, totals, block, node, text, in_link) -> None:
     chars = len(_WS.sub("", text))
     if not chars:
@@ -337,10 +343,86 @@ def _add(own, totals, block, node, text, in_link) -> None:
         t[1] += chars
 
 
-def _density_body(body) -> tuple[list, str, float, int]:
+# Title keys shorter than this say too little to pick a block by (`首页`, `新闻`).
+_MIN_TITLE_KEY = 6
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—|-|::|>)\s*")
+
+
+def title_keys(meta: dict[str, str], html_title: str | None) -> list[str]:
+    """What the page says its article is called: ArticleTitle / og:title meta, and the longest
+    part of <title> (`标题_网站名`, `网站名 | 标题`), without white space."""
+    keys = [meta.get("articletitle"), meta.get("og:title"), meta.get("title")]
+    if html_title:
+        parts = [p for p in _TITLE_SPLIT.split(html_title) if p.strip()]
+        if parts:
+            keys.append(max(parts, key=len))
+    out = []
+    for key in keys:
+        key = _WS.sub("", key or "")
+        if len(key) >= _MIN_TITLE_KEY and key not in out:
+            out.append(key)
+    return out
+
+
+def _matches_title(text: str, keys: list[str]) -> bool:
+    text = _WS.sub("", text)
+    return len(text) >= _MIN_TITLE_KEY and any(k in text or text in k for k in keys)
+
+
+def _headed_by_title(node, keys: list[str]) -> bool:
+    """The block opens with, or sits right under, a heading that matches the page's title: the
+    post of a blog page, the article of a portal page with several (its first headings inside,
+    or the short lines just before it and before its parent)."""
+    seen = 0
+    for el in node.iter(*_HEADINGS, "strong", "b", "a"):
+        text = el.text_content()
+        if len(text) <= 120 and _matches_title(text, keys):
+            return True
+        seen += 1
+        if seen >= 3:
+            break
+    for anchor in (node, node.getparent()):
+        if anchor is None:
+            continue
+        sib = anchor.getprevious()
+        for _ in range(3):
+            if sib is None:
+                break
+            if isinstance(sib.tag, str) and sib.tag not in SKIP_TAGS:
+                text = sib.text_content()
+                if len(_WS.sub("", text)) <= 120 and _matches_title(text, keys):
+                    return True
+            sib = sib.getprevious()
+    return False
+
+
+def _by_title(best, finals: dict, keys: list[str]):
+    """Among the blocks that score near the best, the one whose heading is the page's title."""
+    if not keys or _headed_by_title(best, keys):
+        return best
+    floor = 0.2 * finals[best]
+    rivals = sorted((n for n, f in finals.items() if f >= floor and n is not best),
+                    key=finals.__getitem__, reverse=True)[:8]
+    for node in rivals:
+        if any(a is best for a in node.iterancestors()) or any(a is node for a in best.iterancestors()):
+            continue  # a part or the whole of the best block: not another article
+        if _headed_by_title(node, keys):
+            # A paragraph under the title stands for the block of paragraphs it is part of.
+            while node.tag in ("p", "span", "font") and node.getparent() is not None:
+                node = node.getparent()
+            return node
+    return best
+
+
+def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int]:
     best, best_score, scores, totals = _score_density(body)
     if best is None:
         return [], "none", 1.0, 0
+    finals = _finals(scores, totals)
+    chosen = _by_title(best, finals, list(keys))
+    if chosen is not best:
+        best, best_score = chosen, finals[chosen]
     parts = [best]
     parent = best.getparent()
     if parent is not None and best.tag not in ("body", "html"):
@@ -497,7 +579,7 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         n_links = sum(1 for p in parts for _ in p.iter("a"))
         link_density = link_chars / chars if chars else 1.0
     else:
-        parts, method, link_density, n_links = _density_body(body)
+        parts, method, link_density, n_links = _density_body(body, title_keys(meta, html_title))
     before, inside, after = _split_page(body, parts)
     return Extracted(lines=tuple(inside), before=tuple(before[-30:]), after=tuple(after[:40]),
                      meta=meta, info=info, h1=h1, html_title=html_title, attachments=attachments,
