@@ -173,6 +173,9 @@ def document_json(doc, *, source: str | None = None) -> dict[str, Any]:
         "sections": [list(s) for s in doc.sections], "keywords": list(doc.keywords),
         "attachments": [{"url": a.url, "text": a.text} for a in doc.attachments],
         "format": doc.source_format, "status": doc.status, "text": doc.text,
+        # Where the issuer was read ("place": inferred from a title naming only a place) and
+        # which extractor gave the text.
+        "issuer_source": doc.meta.get("issuer_source") or None, "method": doc.meta.get("method"),
     }
     if source is not None:
         out["file"] = source
