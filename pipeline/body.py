@@ -47,8 +47,8 @@ REPORT_CUES: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
     ("first_responsible", re.compile(r"第一责任人"), "anywhere",
      "（二）…全面推进党政主要负责人切实履行法治建设第一责任人职责 (seed 002)"),
 )
-# Cues that name the report's subject, not just a report's shape.
-_STRONG = ("shortcomings", "first_responsible", "formula_rule_of_law", "measures_rule_of_law")
+# Cues that set a report on the year's rule of law apart from a 工作总结 of the same shape.
+_SUBJECT = ("shortcomings", "measures_rule_of_law")
 
 
 def says_nothing(title: str | None) -> bool:
@@ -61,7 +61,7 @@ def says_nothing(title: str | None) -> bool:
     if _RULE_OF_LAW.search(text) or re.search(r"报告|总结|要点|方案|解读|通知|公告", text):
         return False
     bare = re.sub(r"\.(pdf|docx?|wps|ofd|jpe?g|png|html?)$", "", text, flags=re.I)
-    return len(re.sub(r"[\W\d_a-zA-Z]", "", bare)) <= 4  # 附件1, P020240328….pdf, image 01
+    return len(re.sub(r"[\W\d_a-zA-Z]", "", bare)) <= 3  # 附件1, P020240328….pdf, image 01
 
 
 def _cues(lines: Sequence[str]) -> set[str]:
@@ -90,9 +90,10 @@ def _cues(lines: Sequence[str]) -> set[str]:
 def body_kind(lines: Sequence[str]) -> str | None:
     """The kind a body shows by its formulas, or None when it shows none. An annual report needs
     the rule of law in its opening or headings and: the formula naming it (`现将2024年法治政府建设
-    情况报告如下`), or three of the cues (formula, measures, shortcomings, plan, first responsible
-    person), or two with one that names the subject (shortcomings, the 第一责任人 duty, a
-    measures heading naming 法治政府建设)."""
+    情况报告如下`), or two of the cues (formula, measures, shortcomings, plan, first responsible
+    person) of which one is a shortcomings section (the rules require it; a 工作总结 has none) or a
+    measures heading naming 法治政府建设 (`一、2023年法治政府建设开展情况`, seed 002). A formula and
+    a plan alone, work done and next year's, make a 工作总结 (seed 004)."""
     if not lines:
         return None
     opening = "".join(lines[:4])[:OPENING_CHARS]
@@ -104,8 +105,7 @@ def body_kind(lines: Sequence[str]) -> str | None:
         return None
     cues = _cues(lines)
     shape = cues & {"formula", "measures", "shortcomings", "plan", "first_responsible"}
-    if ("formula_rule_of_law" in cues or len(shape) >= 3
-            or (len(shape) >= 2 and cues & set(_STRONG))):
+    if "formula_rule_of_law" in cues or (len(shape) >= 2 and cues & set(_SUBJECT)):
         return "annual_report"
     if "formula" in cues and "plan" in cues:
         # Reports its work and next year's, with no shortcomings: a 工作总结 (seed 004).

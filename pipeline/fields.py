@@ -189,9 +189,9 @@ def issuer_and_source(info: TitleInfo | None, *, table: Mapping[str, str] = {},
                       signature: Sequence[str] = (), lines: Sequence[str] = (),
                       government_of: Callable[[str], str] | None = None) -> tuple[str | None, str | None]:
     """(issuer, where it was read): "title", "table", "meta", "header", "signature", "column" —
-    what the page states — then, only when it states nothing, "opening" (the body's first sentence
-    names it: `…，龙华区司法局坚持…`) and "place" (a title naming only a place: that place's
-    government, inferred, by *government_of*)."""
+    what the page states — then, only when it states nothing, "place" (a title naming only a
+    place: that place's government, inferred, by *government_of*) and "opening" (the body's first
+    sentence names it: `…，龙华区司法局坚持…`)."""
     if info is not None and info.issuer and info.kind not in ("interpretation", "news"):
         return info.issuer, "title"
     value = table.get("issuer")
@@ -209,12 +209,12 @@ def issuer_and_source(info: TitleInfo | None, *, table: Mapping[str, str] = {},
         issuer, _ = split_issuer(column)
         if issuer:
             return issuer, "column"
-    named = opening_issuer(lines) if lines else None
-    if named:
-        return named, "opening"
     if info is not None and info.place and government_of is not None \
             and info.kind not in ("interpretation", "news"):
         return government_of(info.place), "place"
+    named = opening_issuer(lines) if lines else None
+    if named:
+        return named, "opening"
     return None, None
 
 
