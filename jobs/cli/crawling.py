@@ -72,6 +72,10 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
     click.echo(f"  new reports:     {summary.parse.new_reports}")
     click.echo(f"  updated reports: {summary.parse.updated_reports}")
     click.echo(f"  duplicates:      {summary.parse.duplicates}")
+    possible = summary.parse.possible_reports
+    click.echo(f"  possible reports, not parsed: {len(possible)}")
+    for line in possible:
+        click.echo(f"    {line}")
     errors = summary.fetch_errors + summary.parse.errors
     click.echo(f"  errors:          {len(errors)}")
     for err in errors:
