@@ -59,13 +59,13 @@ def _head(title: str, site: str, meta: dict[str, str] | None = None, charset: st
 
 
 def table_layout_page(title: str, body: Sequence[str], *, site: str, source: str, date: str,
-                      related: int = 30, site_code: str = "") -> str:
+                      related: int = 30, site_code: str = "", charset: str = "utf-8") -> str:
     """An old table-layout article page (Dreamweaver era, still common on county department
     sites): fixed-width tables, the title in one cell, each paragraph in a row of its own in a
     table nested two deep, no known container class, and a long 相关链接 table under the text."""
     rows = "".join(f'<tr><td class="nr" style="line-height:28px">　　{e(p)}</td></tr>' for p in body if p.strip())
     return f"""<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01 Transitional//EN">
-{_head(title, site)}
+{_head(title, site, charset=charset)}
 <body leftmargin="0" topmargin="0">
 <table width="1000" border="0" align="center" cellpadding="0" cellspacing="0">
 <tr><td height="120" background="/images/top.jpg"><img src="/images/logo.gif" alt="{e(site)}"></td></tr>
