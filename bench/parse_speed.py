@@ -39,12 +39,12 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.clean import clean_lines  # noqa: E402
 from pipeline.decode import decode_html  # noqa: E402
-from pipeline.extract import extract_html  # noqa: E402
+from pipeline.cascade import extract_main  # noqa: E402
 from pipeline.process import parse_document  # noqa: E402
 from pipeline.records import ParsedDocument, ParseOptions  # noqa: E402
 
 COMMITTED = ROOT / "tests" / "data" / "zh-extraction"
-OURS_CLEAN = "govreports extract_html + clean_lines (text in)"
+OURS_CLEAN = "govreports extract_main (cascade) + clean_lines (text in)"
 OURS_PARSE = "govreports parse_document (bytes in: decode+extract+clean+fields)"
 READABILITY = "readability-lxml Document(text).summary()"
 TRAFILATURA = "trafilatura.extract(text)"
@@ -175,7 +175,7 @@ def speed(pages: list[Page], texts: list[str], repeat: int) -> None:
     bodies = [p.body for p in pages]
     opts = ParseOptions()
     runs: dict[str, Callable[[], object]] = {
-        OURS_CLEAN: lambda: [clean_lines(extract_html(t).lines) for t in texts],
+        OURS_CLEAN: lambda: [clean_lines(extract_main(t).lines) for t in texts],
         OURS_PARSE: lambda: [parse_document(b, options=opts) for b in bodies],
     }
     try:
