@@ -10,7 +10,7 @@ pages come from, kept outside the repository.
 Quality: bag-of-characters F1 against the hand-copied gold text (after NFKC, white space removed),
 for govreports' parse_document with the default options (a page it skips scores 0 and counts as
 an empty output), readability-lxml's summary and trafilatura's text. Every page belongs to one
-half by a fixed rule (HALF below, decided before any result was looked at): the tuning half, on
+half by a fixed rule (HALF in tests/textscore.py, decided before any result was looked at): the tuning half, on
 which the extractor may be tuned, and the test half, which is only ever reported in aggregate.
 `--pages` prints per-page figures for the tuning half only.
 
@@ -22,13 +22,10 @@ time over the same pages.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
-import re
 import statistics
 import sys
 import time
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,12 +33,14 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from pipeline.clean import clean_lines  # noqa: E402
 from pipeline.decode import decode_html  # noqa: E402
 from pipeline.cascade import extract_main  # noqa: E402
 from pipeline.process import parse_document  # noqa: E402
 from pipeline.records import ParsedDocument, ParseOptions  # noqa: E402
+from textscore import HALF, f1, norm  # noqa: E402  (the tests score text the same way)
 
 COMMITTED = ROOT / "tests" / "data" / "zh-extraction"
 OURS_CLEAN = "govreports extract_main (cascade) + clean_lines (text in)"
@@ -50,11 +49,6 @@ READABILITY = "readability-lxml Document(text).summary()"
 TRAFILATURA = "trafilatura.extract(text)"
 SPEED_TARGET = 1.5  # the whole parse at most this many times readability-lxml's time
 EMPTY_CHARS = 200  # "readability finds text": at least this many characters
-
-
-def HALF(page_id: str) -> str:
-    """The fixed split: by the SHA-256 of the page id (the file name's stem), never by hand."""
-    return "tune" if int(hashlib.sha256(page_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
 
 
 @dataclass
@@ -77,19 +71,6 @@ def load_pages(extra: list[Path]) -> list[Page]:
             if gold.exists():
                 pages.append(Page(html.stem, group, html.read_bytes(), gold.read_text("utf-8")))
     return pages
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or ""))
-
-
-def f1(pred: str, gold: str) -> float:
-    p, g = Counter(_norm(pred)), Counter(_norm(gold))
-    overlap = sum((p & g).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def _readability_text(text: str) -> str:
@@ -132,7 +113,7 @@ def quality(pages: list[Page], texts: list[str], show_pages: bool) -> None:
         for name, run in runs.items():
             got = run(page, text)
             scores[name].append(f1(got, page.gold))
-            lengths[name].append(len(_norm(got)))
+            lengths[name].append(len(norm(got)))
     methods = Counter()
     for page in pages:
         doc = parse_document(page.body, options=ParseOptions())

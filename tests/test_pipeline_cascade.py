@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter
 
 import pytest
 
@@ -13,18 +11,7 @@ from pipeline.extract import Extracted, extract_html
 from pipeline.process import parse_document
 from pipeline.records import ParsedDocument, ParseOptions, Skipped
 from shapes import SHAPES
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def f1(pred: str, gold: str) -> float:
-    p, g = Counter(_norm(pred)), Counter(_norm(gold))
-    overlap = sum((p & g).values())
-    if not overlap:
-        return 0.0
-    return 2 * overlap / (sum(p.values()) + sum(g.values()))
+from textscore import f1
 
 
 # (shape, F1 floor, method that must produce the text, words the text must not hold)

@@ -6,10 +6,8 @@ are the project's targets; the figures are printed (`pytest -s`) to compare runs
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import statistics
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -18,28 +16,12 @@ import pytest
 from pipeline.decode import decode_html
 from pipeline.process import parse_document
 from pipeline.records import ParsedDocument, ParseOptions
+from textscore import HALF, f1
+from textscore import norm as _norm
 
 DATA = Path(__file__).resolve().parent / "data" / "zh-extraction"
 PAGES = sorted(p.stem for p in (DATA / "html").glob("*.html"))
 MEAN_F1_FLOOR, MEDIAN_F1_FLOOR, DATE_FLOOR = 0.93, 0.99, 0.90
-
-
-def HALF(page_id: str) -> str:
-    """bench/parse_speed.py's fixed split of the real pages into a tuning and a test half."""
-    return "tune" if int(hashlib.sha256(page_id.encode("utf-8")).hexdigest(), 16) % 2 == 0 else "test"
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def f1(pred: str, gold: str) -> float:
-    p, g = Counter(_norm(pred)), Counter(_norm(gold))
-    overlap = sum((p & g).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def gold_date(page: str) -> tuple[int, ...] | None | str:
