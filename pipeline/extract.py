@@ -21,6 +21,7 @@ import lxml.etree as etree
 import lxml.html
 
 from pipeline.records import Link
+from pipeline.titlematch import by_title, title_keys
 
 __all__ = ["Extracted", "extract_html", "html_to_lines", "page_lines_around", "CONTAINERS", "INFO_LABELS"]
 
@@ -343,84 +344,12 @@ def _add(own, totals, block, node, text, in_link) -> None:
         t[1] += chars
 
 
-# Title keys shorter than this say too little to pick a block by (`首页`, `新闻`).
-_MIN_TITLE_KEY = 6
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—|-|::|>)\s*")
-
-
-def title_keys(meta: dict[str, str], html_title: str | None) -> list[str]:
-    """What the page says its article is called: ArticleTitle / og:title meta, and the longest
-    part of <title> (`标题_网站名`, `网站名 | 标题`), without white space."""
-    keys = [meta.get("articletitle"), meta.get("og:title"), meta.get("title")]
-    if html_title:
-        parts = [p for p in _TITLE_SPLIT.split(html_title) if p.strip()]
-        if parts:
-            keys.append(max(parts, key=len))
-    out = []
-    for key in keys:
-        key = _WS.sub("", key or "")
-        if len(key) >= _MIN_TITLE_KEY and key not in out:
-            out.append(key)
-    return out
-
-
-def _matches_title(text: str, keys: list[str]) -> bool:
-    text = _WS.sub("", text)
-    return len(text) >= _MIN_TITLE_KEY and any(k in text or text in k for k in keys)
-
-
-def _headed_by_title(node, keys: list[str]) -> bool:
-    """The block opens with, or sits right under, a heading that matches the page's title: the
-    post of a blog page, the article of a portal page with several (its first headings inside,
-    or the short lines just before it and before its parent)."""
-    seen = 0
-    for el in node.iter(*_HEADINGS, "strong", "b", "a"):
-        text = el.text_content()
-        if len(text) <= 120 and _matches_title(text, keys):
-            return True
-        seen += 1
-        if seen >= 3:
-            break
-    for anchor in (node, node.getparent()):
-        if anchor is None:
-            continue
-        sib = anchor.getprevious()
-        for _ in range(3):
-            if sib is None:
-                break
-            if isinstance(sib.tag, str) and sib.tag not in SKIP_TAGS:
-                text = sib.text_content()
-                if len(_WS.sub("", text)) <= 120 and _matches_title(text, keys):
-                    return True
-            sib = sib.getprevious()
-    return False
-
-
-def _by_title(best, finals: dict, keys: list[str]):
-    """Among the blocks that score near the best, the one whose heading is the page's title."""
-    if not keys or _headed_by_title(best, keys):
-        return best
-    floor = 0.2 * finals[best]
-    rivals = sorted((n for n, f in finals.items() if f >= floor and n is not best),
-                    key=finals.__getitem__, reverse=True)[:8]
-    for node in rivals:
-        if any(a is best for a in node.iterancestors()) or any(a is node for a in best.iterancestors()):
-            continue  # a part or the whole of the best block: not another article
-        if _headed_by_title(node, keys):
-            # A paragraph under the title stands for the block of paragraphs it is part of.
-            while node.tag in ("p", "span", "font") and node.getparent() is not None:
-                node = node.getparent()
-            return node
-    return best
-
-
 def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int]:
     best, best_score, scores, totals = _score_density(body)
     if best is None:
         return [], "none", 1.0, 0
     finals = _finals(scores, totals)
-    chosen = _by_title(best, finals, list(keys))
+    chosen = by_title(best, finals, list(keys))
     if chosen is not best:
         best, best_score = chosen, finals[chosen]
     parts = [best]
