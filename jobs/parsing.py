@@ -39,18 +39,22 @@ class ParseSummary:
     skipped: int = 0
     failed: int = 0
     needs_ocr: int = 0
+    # Skipped although marked as likely reports (jobs.unparsed): "URL: reason" each.
+    possible_reports: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def counters(self) -> dict[str, int]:
         return {"parse/parsed": self.parsed, "parse/new_reports": self.new_reports,
                 "parse/duplicates": self.duplicates, "parse/updated_reports": self.updated_reports,
                 "parse/unchanged": self.unchanged, "parse/skipped": self.skipped,
-                "parse/failed": self.failed, "parse/needs_ocr": self.needs_ocr}
+                "parse/failed": self.failed, "parse/needs_ocr": self.needs_ocr,
+                "parse/possible_reports": len(self.possible_reports)}
 
     def __add__(self, other: "ParseSummary") -> "ParseSummary":
-        out = ParseSummary(errors=self.errors + other.errors)
+        out = ParseSummary(errors=self.errors + other.errors,
+                           possible_reports=self.possible_reports + other.possible_reports)
         for f in fields(ParseSummary):
-            if f.name != "errors":
+            if f.name not in ("errors", "possible_reports"):
                 setattr(out, f.name, getattr(self, f.name) + getattr(other, f.name))
         return out
 
@@ -98,6 +102,7 @@ class _Parser:
         self._boilerplate: dict[str, frozenset[str]] = {}
         from jobs.dedup import ParseDedup
         self.dedup = ParseDedup()  # near-duplicate index: loaded once, on first need
+        self._possible: list[int] = []  # capture ids marked as possible reports, not parsed
 
     def run(self, *, run_id: int | None, limit: int | None,
             progress: Callable[[int], None] | None,
@@ -125,9 +130,20 @@ class _Parser:
                 if progress:
                     progress(1)
                 self._parse_one(capture_id, summary)
+        self._settle_possible_reports(summary)
         if summary.new_reports or summary.updated_reports:
             self._refresh_search_stats()
         return summary
+
+    def _settle_possible_reports(self, summary: ParseSummary) -> None:
+        """A possible report whose attachment was stored meanwhile is no loss (jobs.unparsed)."""
+        if not self._possible:
+            return
+        from jobs.unparsed import settle
+        with self.db.session() as s:
+            still = settle(s, self._possible)
+        summary.possible_reports = [f"{c.final_url or c.url}: {c.parse_error}" for c in still]
+        summary.skipped += len(self._possible) - len(still)
 
     def _refresh_search_stats(self) -> None:
         """Measure again which words are too common to rank on, once the collection has grown
@@ -174,6 +190,14 @@ class _Parser:
                            f"parse: {url}: unexpected {exc.__class__.__name__}: {exc}", exc=True)
                 return
             if isinstance(result, Skipped):
+                # The pipeline has tried its fallback extractor already (pipeline.cascade).
+                from jobs.unparsed import POSSIBLE_REPORT, why_likely
+                likely = why_likely(s, capture, result)
+                if likely:
+                    _mark(capture, POSSIBLE_REPORT, f"{result.stage}: {result.reason}; likely a report by its {likely}")
+                    self._possible.append(capture.id)
+                    log.warning("parse: %s: possible report, not parsed: %s", url, capture.parse_error)
+                    return
                 _mark(capture, "skipped", f"{result.stage}: {result.reason}")
                 summary.skipped += 1
                 return
@@ -277,7 +301,7 @@ def _source_hosts(db: Database) -> frozenset[str]:
 
 
 def reset_parse_state(db: Database, *,
-                      states: Iterable[str] = ("parsed", "skipped", "failed")) -> int:
+                      states: Iterable[str] = ("parsed", "skipped", "failed", "possible_report")) -> int:
     """Mark captures to be parsed again (after a better cleaning rule): re-processing, not re-crawling."""
     with db.session() as s:
         res = s.execute(update(Capture).where(Capture.parse_state.in_(list(states)),

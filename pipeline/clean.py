@@ -76,6 +76,8 @@ TRAILING_PHRASES: tuple[tuple[str, str], ...] = (
     ("政策文件", "政策文件 (seed 001, between 相关文档 and 附件下载)"), ("相关政策", "相关政策"),
     ("政策解读", "政策解读"), ("热点", "热点"), ("推荐阅读", "推荐阅读"), ("热门", "热门"),
     ("附件", "附件："), ("图片", "图片"), ("视频", "视频"),
+    ("本栏目其他信息", "本栏目其他信息 (the column's other items under a report, tests/shapes.py)"),
+    ("其他信息", "其他信息"), ("最新信息", "最新信息"),
 )
 _PAGER = re.compile(r"第\s*\d+\s*页\s*/?\s*共\s*\d+\s*页|共\s*\d+\s*页|\d+/\d+页")
 _SEPARATORS = re.compile(r"[\s【】\[\]|｜/<>《》«»()（）:：·•\-—_,，.。!！>]+")

@@ -21,8 +21,9 @@ import lxml.etree as etree
 import lxml.html
 
 from pipeline.records import Link
+from pipeline.titlematch import by_title, title_keys
 
-__all__ = ["Extracted", "extract_html", "html_to_lines", "CONTAINERS", "INFO_LABELS"]
+__all__ = ["Extracted", "extract_html", "html_to_lines", "page_lines_around", "CONTAINERS", "INFO_LABELS"]
 
 # (attribute, pattern, real example). Tried in order; the first that holds enough text is the body.
 CONTAINERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -83,6 +84,7 @@ class Extracted:
     method: str = "none"  # which container rule or "density"
     link_density: float = 0.0  # share of the body's characters inside links
     n_links: int = 0  # links in the body
+    fallback: str = ""  # why the cascade ran its fallback, and what it decided (pipeline.cascade)
 
 
 def _norm(text: str) -> str:
@@ -297,11 +299,7 @@ def _score_density(body):
                 break
             scores[node] = scores.get(node, 0.0) + score * factor
             node, factor = node.getparent(), factor / 2 if factor == 1.0 else factor / 1.5
-    finals: dict = {}
-    for node, score in scores.items():
-        chars, link_chars, _ = totals.get(node, (0, 0, 0))
-        density = link_chars / chars if chars else 1.0
-        finals[node] = score * (1 - density)
+    finals = _finals(scores, totals)
     if not finals:
         return None, 0.0, scores, totals
     best = max(finals, key=finals.__getitem__)
@@ -322,6 +320,16 @@ def _score_density(body):
     return best, best_score, scores, totals
 
 
+def _finals(scores: dict, totals: dict) -> dict:
+    """Each block's score less its share of link text."""
+    finals: dict = {}
+    for node, score in scores.items():
+        chars, link_chars, _ = totals.get(node, (0, 0, 0))
+        density = link_chars / chars if chars else 1.0
+        finals[node] = score * (1 - density)
+    return finals
+
+
 def _add(own, totals, block, node, text, in_link) -> None:
     chars = len(_WS.sub("", text))
     if not chars:
@@ -336,10 +344,14 @@ def _add(own, totals, block, node, text, in_link) -> None:
         t[1] += chars
 
 
-def _density_body(body) -> tuple[list, str, float, int]:
+def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int]:
     best, best_score, scores, totals = _score_density(body)
     if best is None:
         return [], "none", 1.0, 0
+    finals = _finals(scores, totals)
+    chosen = by_title(best, finals, list(keys))
+    if chosen is not best:
+        best, best_score = chosen, finals[chosen]
     parts = [best]
     parent = best.getparent()
     if parent is not None and best.tag not in ("body", "html"):
@@ -386,6 +398,25 @@ def _container(body) -> tuple[list, str]:
     return [], "none"
 
 
+# What an item of a link list carries besides its link: a bullet, a date or time, brackets.
+# `·韩红发新专辑赵薇金海心沙宝亮等好友齐助阵 (2005-04-27 18:03PM)` (zh-extraction c25d25c2).
+_ITEM_EXTRAS = re.compile(r"[\s·•◆◇■□▪▶►>»\-—|()（）\[\]【】:：]|(?:19|20)?\d{2,4}[-/.年]\d{1,2}[-/.月]?"
+                          r"(?:\d{1,2}日?)?|\d{1,2}[:：]\d{2}(?::\d{2})?|[AP]M|\d+")
+
+
+def _link_line(buf: list[tuple[str, bool]]) -> bool:
+    """A line that is a link through and through (a menu entry, a pager, an item of a related
+    list): its links hold 80% of its characters, or all of them but a bullet and a date."""
+    text = "".join(t for t, _ in buf)
+    linked = sum(len(t.strip()) for t, is_link in buf if is_link)
+    if not linked:
+        return False
+    if linked >= 0.8 * len(_WS.sub("", text)):
+        return True
+    rest = _ITEM_EXTRAS.sub("", "".join(t for t, is_link in buf if not is_link))
+    return linked >= 4 and not rest
+
+
 def _split_page(body, parts: list) -> tuple[list[str], list[str], list[str]]:
     """The page's lines, split into before the body, the body, and after it. Lines that are
     links through and through (menus, related-article lists, pagers) are left out."""
@@ -399,10 +430,8 @@ def _split_page(body, parts: list) -> tuple[list[str], list[str], list[str]]:
     def flush() -> None:
         if buf:
             line = _norm("".join(t for t, _ in buf))
-            if line:
-                linked = sum(len(t.strip()) for t, is_link in buf if is_link)
-                if not linked or linked < 0.8 * len(line.replace(" ", "")):
-                    target.append(line)
+            if line and not _link_line(buf):
+                target.append(line)
             buf.clear()
 
     walker = etree.iterwalk(body, events=("start", "end"))
@@ -479,8 +508,26 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
         n_links = sum(1 for p in parts for _ in p.iter("a"))
         link_density = link_chars / chars if chars else 1.0
     else:
-        parts, method, link_density, n_links = _density_body(body)
+        parts, method, link_density, n_links = _density_body(body, title_keys(meta, html_title))
     before, inside, after = _split_page(body, parts)
     return Extracted(lines=tuple(inside), before=tuple(before[-30:]), after=tuple(after[:40]),
                      meta=meta, info=info, h1=h1, html_title=html_title, attachments=attachments,
                      method=method, link_density=link_density, n_links=n_links)
+
+
+def page_lines_around(html: str, lines) -> tuple[list[str], list[str]]:
+    """The page's lines above and below a main text found by another extractor (whose first and
+    last lines are looked up among the page's own); ([], []) when they cannot be placed."""
+    root = _parse(html)
+    if root is None or not lines:
+        return [], []
+    body = root.find("body")
+    page, _, _ = _split_page(body if body is not None else root, [])
+    keys = [_WS.sub("", ln) for ln in page]
+    first, last = _WS.sub("", lines[0]), _WS.sub("", lines[-1])
+    start = next((i for i, k in enumerate(keys) if first and (k == first or first in k)), None)
+    if start is None:
+        return [], []
+    end = next((j for j in range(len(keys) - 1, start - 1, -1) if last and (keys[j] == last or last in keys[j])),
+               start)
+    return page[:start], page[end + 1:]

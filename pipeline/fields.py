@@ -10,12 +10,13 @@ import functools
 import math
 import re
 from collections import Counter
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
+from pipeline.body import body_kind, opening_issuer
 from pipeline.clean import DATE_LINE, is_info_line
 from pipeline.titles import TitleInfo, classify_title, normalise_title, split_issuer
 
-__all__ = ["parse_date", "parse_month", "url_date", "title_from_lines", "page_title", "find_issuer", "find_year",
+__all__ = ["parse_date", "parse_month", "url_date", "title_from_lines", "page_title", "find_issuer", "issuer_and_source", "find_year",
            "find_date", "find_kind", "find_sections", "keywords", "source_from_lines", "SECTION_RULES"]
 
 _DATE_RE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -180,24 +181,41 @@ def find_issuer(info: TitleInfo | None, *, table: Mapping[str, str] = {}, meta: 
                 header: Sequence[str] = (), signature: Sequence[str] = ()) -> str | None:
     """Issuer: the title's prefix, the table's 发布机构/发文机关, 来源 (ContentSource meta or a
     header line), the signature's issuer line, the column's owner (ColumnName)."""
+    return issuer_and_source(info, table=table, meta=meta, header=header, signature=signature)[0]
+
+
+def issuer_and_source(info: TitleInfo | None, *, table: Mapping[str, str] = {},
+                      meta: Mapping[str, str] = {}, header: Sequence[str] = (),
+                      signature: Sequence[str] = (), lines: Sequence[str] = (),
+                      government_of: Callable[[str], str] | None = None) -> tuple[str | None, str | None]:
+    """(issuer, where it was read): "title", "table", "meta", "header", "signature", "column" —
+    what the page states — then, only when it states nothing, "place" (a title naming only a
+    place: that place's government, inferred, by *government_of*) and "opening" (the body's first
+    sentence names it: `…，龙华区司法局坚持…`)."""
     if info is not None and info.issuer and info.kind not in ("interpretation", "news"):
-        return info.issuer
+        return info.issuer, "title"
     value = table.get("issuer")
     if value and not _NOT_ISSUER.match(value):
-        return value
-    for value in (meta.get("contentsource"), meta.get("detail.publisher"), meta.get("detail.source"),
-                  source_from_lines(header)):
+        return value, "table"
+    for value, where in ((meta.get("contentsource"), "meta"), (meta.get("detail.publisher"), "meta"),
+                         (meta.get("detail.source"), "meta"), (source_from_lines(header), "header")):
         if value and not _NOT_ISSUER.match(value.strip()):
-            return value.strip()
+            return value.strip(), where
     names = [line for line in signature if not parse_date(line) and not _CN_DATE.search(line)]
     if names:
-        return "".join(names)
+        return "".join(names), "signature"
     column = meta.get("columnname")
     if column:
         issuer, _ = split_issuer(column)
         if issuer:
-            return issuer
-    return None
+            return issuer, "column"
+    if info is not None and info.place and government_of is not None \
+            and info.kind not in ("interpretation", "news"):
+        return government_of(info.place), "place"
+    named = opening_issuer(lines) if lines else None
+    if named:
+        return named, "opening"
+    return None, None
 
 
 def find_year(info: TitleInfo | None, lines: Sequence[str], published: dt.date | None = None) -> int | None:
@@ -272,24 +290,13 @@ def find_date(*, meta: Mapping[str, str] = {}, table: Mapping[str, str] = {}, he
     return ok(url_date(url))
 
 
-# Body cues for kind when the title says nothing: (kind, pattern, real example).
-BODY_KIND_CUES: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("annual_report", re.compile(r"现将.{0,30}(法治政府建设|依法行政).{0,20}(情况|工作)?报告如下"),
-     "现将2024年法治政府建设情况报告如下。(seed 001)"),
-    ("interpretation", re.compile(r"^.{0,30}(解读|答记者问)"), "【文字解读】…"),
-)
-
-
 def find_kind(info: TitleInfo | None, lines: Sequence[str]) -> str:
-    """Kind: the title's; with no title at all, the body's opening (`现将2024年法治政府建设情况
-    报告如下`: an annual report without a title line, seed 001)."""
+    """Kind: the title's; with no title (or one that says nothing, see pipeline.body), what the
+    body shows by its formulas (`现将2024年法治政府建设情况报告如下`, the required sections: an
+    annual report without a title line, seed 001), else "other"."""
     if info is not None:
         return info.kind
-    head = "".join(lines[:3])[:600]
-    for kind, pattern, _ in BODY_KIND_CUES:
-        if pattern.search(head):
-            return kind
-    return "other"
+    return body_kind(lines) or "other"
 
 
 def find_sections(lines: Sequence[str]) -> tuple[tuple[str, str], ...]:

@@ -16,11 +16,13 @@ from urllib.parse import urlsplit
 
 from pipeline.clean import Cleaned, clean_lines, is_info_line, normalise_line
 from pipeline.decode import decode_html, decode_text
+from pipeline.cascade import extract_main, is_list_verdict
 from pipeline.extract import Extracted, extract_html
-from pipeline.fields import (find_date, find_issuer, find_kind, find_sections, find_year, keywords,
+from pipeline.body import says_nothing
+from pipeline.fields import (find_date, find_kind, find_sections, find_year, issuer_and_source, keywords,
                              page_title, parse_date, title_from_lines)
 from pipeline.records import ParsedDocument, ParseFailure, ParseOptions, Skipped
-from pipeline.regions import resolve_region
+from pipeline.regions import government_of, resolve_region
 from pipeline.titles import classify_title, normalise_title
 
 try:  # PDF, DOCX, DOC, WPS and OFD text (its own module; HTML and text work without it)
@@ -57,6 +59,7 @@ class _Work:
     file_meta: dict[str, str] = field(default_factory=dict)
     cleaned: Cleaned | None = None
     doc: ParsedDocument | None = None
+    force_fallback: bool = False  # the second try of a page that would be skipped
 
 
 def _sniff(w: _Work) -> Skipped | None:
@@ -113,13 +116,13 @@ def _title_lines(lines: list[str], title: str | None, extra: tuple[str | None, .
 
 def _extract(w: _Work) -> Skipped | None:
     if w.fmt == "html":
-        page = extract_html(w.text or "", url=w.url)
+        page = extract_main(w.text or "", url=w.url, force=w.force_fallback)
         w.page = page
+        w.title = page_title(page.meta, page.info, page.h1, page.html_title)
         if not page.lines:
             return Skipped("extract", "no main text")
-        if page.link_density > 0.5 and page.n_links >= 10:
+        if is_list_verdict(page):
             return Skipped("extract", "list page")
-        w.title = page_title(page.meta, page.info, page.h1, page.html_title)
         lines = [normalise_line(ln) for ln in page.lines]
         lines = [ln for ln in lines if ln]
         n = _title_lines(lines, w.title, (page.h1,))
@@ -173,16 +176,14 @@ def _fields(w: _Work) -> Skipped | None:
     # Learned lines are kept as normalise_line has them (`更新日期：2019年6月1日`, frozen on every page).
     before = [ln for ln in (page.before if page else ()) if normalise_line(ln) not in boiler]
     header = [ln for ln in w.title_lines if is_info_line(ln)] + list(cleaned.header)
-    info = classify_title(w.title) if w.title else None
+    # A title that says nothing (`附件1`, a file name) leaves kind, year and issuer to the body.
+    info = classify_title(w.title) if w.title and not says_nothing(w.title) else None
     lines = list(cleaned.lines)
     # An annual report is published in or after the year it is on: an older date is a template's.
     not_before = (dt.date(info.report_year, 1, 1)
                   if info is not None and info.kind == "annual_report" and info.report_year else None)
     published = find_date(meta=meta, table=table, header=header, before=before, signature=cleaned.signature,
                           url=w.url, title=w.title, tail=lines[-2:], not_before=not_before)
-    issuer = find_issuer(info, table=table, meta=meta, header=header, signature=cleaned.signature)
-    year = find_year(info, lines, published)
-    kind = find_kind(info, lines)
     site_code = meta.get("siteidcode")
     if not site_code:
         for line in (*cleaned.footer, *(page.after if page else ())):
@@ -191,11 +192,18 @@ def _fields(w: _Work) -> Skipped | None:
                 site_code = m.group(1)
                 break
     host = urlsplit(w.url).hostname if w.url else None
+    issuer, issuer_source = issuer_and_source(
+        info, table=table, meta=meta, header=header, signature=cleaned.signature, lines=lines,
+        government_of=lambda place: government_of(place, site_code=site_code, host=host))
+    year = find_year(info, lines, published)
+    kind = find_kind(info, lines)
     region = resolve_region(issuer, info.issuer if info else None, info.place if info else None,
                             "".join(ln for ln in cleaned.signature if not parse_date(ln)),
                             w.title, meta.get("sitename"), site_code=site_code, host=host)
     doc_meta = {k: v for k, v in {
-        "method": page.method if page else w.fmt, "site_code": site_code or "",
+        "method": page.method if page else w.fmt, "fallback": page.fallback if page else "",
+        "issuer_source": issuer_source or "",
+        "site_code": site_code or "",
         "site_name": meta.get("sitename", ""), "column": meta.get("columnname", ""),
         "index_no": table.get("index_no", ""), "doc_no": table.get("doc_no", ""),
         "header": " | ".join(header),
@@ -229,7 +237,13 @@ def _run(w: _Work) -> ParsedDocument | Skipped:
         except (RecursionError, MemoryError) as exc:  # pathological input: broken, not a bug here
             raise ParseFailure(stage, f"{type(exc).__name__} on {w.url or 'input'}") from exc
         if outcome is not None:
-            return outcome
+            if (stage in ("extract", "clean") and w.fmt == "html" and not w.force_fallback
+                    and w.page is not None and not w.page.fallback):
+                # About to be skipped, and the fallback never ran: one more try with it.
+                retry = dataclasses.replace(w, force_fallback=True, page=None, lines=[], title=None,
+                                            title_lines=[], cleaned=None)
+                return _run(retry)
+            return dataclasses.replace(outcome, title=w.title)
     assert w.doc is not None
     return w.doc
 

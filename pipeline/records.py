@@ -57,6 +57,9 @@ class Skipped:
 
     stage: str
     reason: str
+    # The page's own title, when it has one: what the parse job reads, with the link that led
+    # to the page, to tell a likely report that must not be skipped silently.
+    title: str | None = None
 
 
 class ParseFailure(Exception):

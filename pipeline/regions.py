@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["Region", "resolve_region", "region_by_code", "PROVINCE_DOMAINS"]
+__all__ = ["Region", "resolve_region", "region_by_code", "government_of", "PROVINCE_DOMAINS"]
 
 
 @dataclass(frozen=True)
@@ -153,3 +153,30 @@ def _disambiguate(options: set[str], hint: str | None, host_prefix: str | None) 
 
 def _site_fallback(site: Region, options: Iterable[str]) -> Region | None:
     return site if site.code in set(options) else None
+
+
+def government_of(place: str, *, site_code: str | None = None, host: str | None = None) -> str:
+    """The government of a place a title names: `北京市` → 北京市人民政府, `下陆区` → 黄石市下陆区
+    人民政府 (a county-level unit under the name of its city, or of its province-level city:
+    `綦江区` → 重庆市綦江区人民政府), `江苏省` → 江苏省人民政府. A place the division table does not
+    resolve keeps its own name: `XX县` → XX县人民政府."""
+    place = place.strip()
+    region = resolve_region(place, site_code=site_code, host=host)
+    if region is None or not _names_place(region, place):
+        return place + "人民政府"
+    if region.level == "county":
+        upper = region.city or region.province or ""
+        return upper + (region.county or "") + "人民政府"
+    if region.level == "city":
+        return (region.city or place) + "人民政府"
+    return (region.province or place) + "人民政府"
+
+
+def _names_place(region: Region, place: str) -> bool:
+    """The region is the place the text names (not a larger one it only mentions)."""
+    own = region.county if region.level == "county" else (region.city if region.level == "city" else region.province)
+    if not own:
+        return False
+    m = _AUTONOMOUS.match(own)
+    short = m.group(1) + m.group(2) if m else own
+    return place.endswith(own) or place.endswith(short)

@@ -117,7 +117,8 @@ class Capture(Base):
     # fetch stage outcome: ok | not_modified | http_error | network_error | blocked | too_large | robots
     fetch_state: Mapped[str] = mapped_column(String(20), default="ok")
     fetch_error: Mapped[str | None] = mapped_column(Text)
-    # pending | parsed | skipped | failed | needs_ocr
+    # pending | parsed | skipped | failed | needs_ocr | possible_report (skipped, but the crawl
+    # marked it as a likely report: see jobs/unparsed.py; parse_error says why)
     parse_state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     parse_error: Mapped[str | None] = mapped_column(Text)
     parsed_at: Mapped[dt.datetime | None]

@@ -18,7 +18,7 @@ from pipeline.tokens import Tokenizer
 from storage.models import Capture, CrawlRun, Publication, Report, ReportVersion, Source
 from storage.search import Filters, filter_clauses, index_first, matching_ids
 
-__all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "coverage",
+__all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "possible_reports", "coverage",
            "COVERAGE_COLUMNS", "legal_deadline"]
 
 # 《法治政府建设与责任落实督察工作规定》 art. 25: the annual report is made public before 1 April
@@ -143,6 +143,7 @@ def status(session: Session, *, coverage_year: int | None = None,
                      "error": last.error}},
         "captures": {"total": count(Capture), "by_fetch_state": _counts(session, Capture.fetch_state),
                      "by_parse_state": _counts(session, Capture.parse_state)},
+        "possible_reports": possible_reports(session),
         "reports": {"total": count(Report), "by_kind": _counts(session, Report.kind),
                     "by_year": _counts(session, Report.report_year)},
         "publications": {"total": int(pubs[0]), "hosts": int(pubs[1]), "official": int(pubs[2]),
@@ -150,6 +151,22 @@ def status(session: Session, *, coverage_year: int | None = None,
         "coverage": {k: v for k, v in coverage(session, year=year, today=today).items()
                      if k in ("year", "deadline", "totals")},
     }
+
+
+# parse_state of a capture skipped although the crawl marked it as a likely report (jobs.unparsed).
+POSSIBLE_REPORT = "possible_report"
+
+
+def possible_reports(session: Session, *, limit: int = 20) -> dict[str, Any]:
+    """Possible reports, not parsed: how many, and the latest (URL, why skipped and why likely)."""
+    where = Capture.parse_state == POSSIBLE_REPORT
+    total = int(session.scalar(sa.select(sa.func.count()).select_from(Capture).where(where)) or 0)
+    rows = session.execute(sa.select(Capture.id, Capture.final_url, Capture.url, Capture.parse_error,
+                                     Capture.parsed_at)
+                           .where(where).order_by(Capture.id.desc()).limit(limit)).all()
+    return {"total": total, "latest": [
+        {"capture_id": cid, "url": final or url, "reason": reason, "parsed_at": _iso(at)}
+        for cid, final, url, reason, at in rows]}
 
 
 def legal_deadline(year: int) -> dt.date:

@@ -14,7 +14,8 @@ from jobs.cli import cli
 from pipeline.process import parse_text
 
 FIELDS = {"title", "issuer", "report_year", "published_at", "kind", "region_code", "region_name", "addressee",
-          "signature", "sections", "keywords", "attachments", "format", "status", "text", "file"}
+          "signature", "sections", "keywords", "attachments", "format", "status", "text", "file",
+          "issuer_source", "method"}
 
 
 def run(*args: str, stdin: bytes | None = None):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import statistics
-import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -17,23 +16,12 @@ import pytest
 from pipeline.decode import decode_html
 from pipeline.process import parse_document
 from pipeline.records import ParsedDocument, ParseOptions
+from textscore import HALF, f1
+from textscore import norm as _norm
 
 DATA = Path(__file__).resolve().parent / "data" / "zh-extraction"
 PAGES = sorted(p.stem for p in (DATA / "html").glob("*.html"))
 MEAN_F1_FLOOR, MEDIAN_F1_FLOOR, DATE_FLOOR = 0.93, 0.99, 0.90
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def f1(pred: str, gold: str) -> float:
-    p, g = Counter(_norm(pred)), Counter(_norm(gold))
-    overlap = sum((p & g).values())
-    if not overlap:
-        return 0.0
-    precision, recall = overlap / sum(p.values()), overlap / sum(g.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 def gold_date(page: str) -> tuple[int, ...] | None | str:
@@ -63,8 +51,11 @@ def test_data_present():
 def test_text_f1_floor(results):
     scores = {page: f1(results[page].text, (DATA / "gold" / f"{page}.txt").read_text("utf-8")) for page in PAGES}
     mean, median = statistics.mean(scores.values()), statistics.median(scores.values())
-    print(f"\nzh-extraction F1: mean {mean:.4f}, median {median:.4f}, worst "
-          + ", ".join(f"{p[:8]} {s:.3f}" for p, s in sorted(scores.items(), key=lambda kv: kv[1])[:5]))
+    # Pages are named only from the tuning half (bench/parse_speed.py's HALF): the test half
+    # is reported in aggregate, never page by page.
+    tuning = {p: s for p, s in scores.items() if HALF(p) == "tune"}
+    print(f"\nzh-extraction F1: mean {mean:.4f}, median {median:.4f}, worst of the tuning half "
+          + ", ".join(f"{p[:8]} {s:.3f}" for p, s in sorted(tuning.items(), key=lambda kv: kv[1])[:5]))
     assert mean >= MEAN_F1_FLOOR
     assert median >= MEDIAN_F1_FLOOR
 

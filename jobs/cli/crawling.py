@@ -72,6 +72,10 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
     click.echo(f"  new reports:     {summary.parse.new_reports}")
     click.echo(f"  updated reports: {summary.parse.updated_reports}")
     click.echo(f"  duplicates:      {summary.parse.duplicates}")
+    possible = summary.parse.possible_reports
+    click.echo(f"  possible reports, not parsed: {len(possible)}")
+    for line in possible:
+        click.echo(f"    {line}")
     errors = summary.fetch_errors + summary.parse.errors
     click.echo(f"  errors:          {len(errors)}")
     for err in errors:
@@ -173,6 +177,9 @@ def document_json(doc, *, source: str | None = None) -> dict[str, Any]:
         "sections": [list(s) for s in doc.sections], "keywords": list(doc.keywords),
         "attachments": [{"url": a.url, "text": a.text} for a in doc.attachments],
         "format": doc.source_format, "status": doc.status, "text": doc.text,
+        # Where the issuer was read ("place": inferred from a title naming only a place) and
+        # which extractor gave the text.
+        "issuer_source": doc.meta.get("issuer_source") or None, "method": doc.meta.get("method"),
     }
     if source is not None:
         out["file"] = source
