@@ -52,8 +52,7 @@ _OCR_PAGE_NUMBER = re.compile(r"^[一—–\-－_~·.?？]*(?:\d{1,4}|[?？])[�
                               r"^第\d{1,4}页(?:共\d{1,4}页)?$|^\d{1,4}/\d{1,4}$")
 # ASCII punctuation the recogniser puts where a Chinese document has full-width marks.
 _FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}
-_HALF_PUNCT = re.compile(r"(?<=[\u3400-\u9fff“”）])([,;:?!])|([,;:?!()])(?=[\u3400-\u9fff“（])|"
-                         r"(?<=[\u3400-\u9fff])\(|\)(?=[\u3400-\u9fff，。；、])")
+_HALF_PUNCT = re.compile(r"(?<=[\u3400-\u9fff“”）])[,;:?!()]|[,;:?!()](?=[\u3400-\u9fff“（])")
 # A place name the recogniser got one character wrong (酉阳 read as 西阳): the gazetteer knows it.
 _PLACE_END = re.compile(r"(?:自治县|自治州|自治旗|县|区|市|州|旗|盟)")
 

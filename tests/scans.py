@@ -271,7 +271,7 @@ def _scan(img: Image.Image, dpi: int, rng: random.Random) -> Image.Image:
 
 
 def _compose(name: str, title: str, issuer: str, paragraphs: list[str], signature: list[str],
-             dpi: int, *, header: bool | None = None) -> ScanDoc:
+             dpi: int, *, header: bool | None = None, images: bool = True) -> ScanDoc:
     rng = random.Random(hashlib.sha256(f"{name}|{dpi}".encode()).digest())
     layout_rng = random.Random(hashlib.sha256(name.encode()).digest())  # same at every dpi
     with_header = layout_rng.random() < 0.5 if header is None else header
@@ -300,6 +300,9 @@ def _compose(name: str, title: str, issuer: str, paragraphs: list[str], signatur
         seal_at = (sign_right - width / 2, first_y + ts.px * 0.6 + len(signature) * ts.step / 4)
     doc = ScanDoc(name=name, dpi=dpi, title=title)
     for n, (img, lines) in enumerate(ts.pages, start=1):
+        if not images:  # the ground truth only: the layout, without the scanner's work
+            doc.pages.append(ScanPage(n, dpi, img, lines))
+            continue
         _page_number(img, n, dpi, ts.left, ts.right)
         if seal_at is not None and n == len(ts.pages):
             _seal(img, seal_at, issuer, dpi, rng)
@@ -317,7 +320,7 @@ def _signature(seed: str) -> list[str]:
 
 
 def scanned_seed(seed: str, dpi: int = 150, *, max_pages: int | None = None,
-                 header: bool | None = None) -> ScanDoc:
+                 header: bool | None = None, images: bool = True) -> ScanDoc:
     """A printed, signed, sealed and scanned copy of a seed report (`max_pages`: the first pages
     only, signed at the end all the same: a short document for quick tests)."""
     spec = SEEDS[seed]
@@ -325,7 +328,7 @@ def scanned_seed(seed: str, dpi: int = 150, *, max_pages: int | None = None,
     if max_pages is not None:
         paragraphs = _fit(paragraphs, max_pages)
     return _compose(f"seed-{seed}", spec.title, spec.issuer, paragraphs, _signature(seed), dpi,
-                    header=header)
+                    header=header, images=images)
 
 
 def scanned_text(name: str, title: str, issuer: str, paragraphs: list[str], signature: list[str],
@@ -336,14 +339,21 @@ def scanned_text(name: str, title: str, issuer: str, paragraphs: list[str], sign
 
 def _fit(paragraphs: list[str], pages: int) -> list[str]:
     """Leading paragraphs that fill about `pages` pages (28 characters, 22 lines a page)."""
-    budget = pages * 22 * 28 - 8 * 28  # room for the title and the signature
+    budget = pages * 22 * 28 - 10 * 28  # room for the title and the signature
     out, used = [], 0
     for para in paragraphs:
         cost = (len(para) + 2 + 27) // 28 * 28
         if out and used + cost > budget:
+            # The paragraph that does not fit is cut after its last sentence that does.
+            room = budget - used - 2
+            cut = para.rfind("。", 0, max(0, room)) + 1
+            if cut >= 60:
+                out.append(para[:cut])
             break
         out.append(para)
         used += cost
+    while len(out) > 1 and len(out[-1]) <= 26 and (_HEADING.match(out[-1]) or _SUBHEADING.match(out[-1])):
+        out.pop()  # a document does not end on a heading
     return out
 
 
@@ -353,7 +363,7 @@ def truth_table(dpis: tuple[int, ...] = (150, 300)) -> dict:
                  "tuning": list(TUNING), "held_out": list(HELD_OUT), "documents": []}
     for seed in sorted(SEEDS):
         for dpi in dpis:
-            doc = scanned_seed(seed, dpi)
+            doc = scanned_seed(seed, dpi, images=False)
             out["documents"].append({"seed": seed, "dpi": dpi, "title": doc.title,
                                      "pages": [p.truth for p in doc.pages]})
     return out

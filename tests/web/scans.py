@@ -24,7 +24,7 @@ COLUMN = "/zwgk/fzzfjsndbg/"
 SCANNED = (
     ("heping-scan-pdf", "003", 1, "pdf"),
     ("hechuan-scan-pictures", "001", 2, "pictures"),
-    ("youyang-html-and-scan", "000", 1, "html+pdf"),
+    ("youyang-html-and-scan", "000", 2, "html+pdf"),
 )
 
 
