@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import math
+import os
 import re
 import statistics
 import time
@@ -132,8 +133,15 @@ class _RapidEngine:
     """RapidOCR's detector and recogniser (PP-OCRv4, onnxruntime on the CPU)."""
 
     def __init__(self, threads: int) -> None:
+        # onnxruntime 1.29 and later report usage to a Microsoft endpoint from Linux too (a
+        # background upload some seconds in): off, before its environment is made, as nothing here
+        # may reach the network. The variable is onnxruntime's own opt-out (its Privacy.md).
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+        import onnxruntime
         from rapidocr_onnxruntime import RapidOCR
 
+        if hasattr(onnxruntime, "disable_telemetry_events"):
+            onnxruntime.disable_telemetry_events()
         n = max(1, int(threads))
         self._ocr = RapidOCR(intra_op_num_threads=n, inter_op_num_threads=1, use_cls=False,
                              print_verbose=False)
