@@ -171,3 +171,25 @@ def test_the_engine_reads_a_small_scanned_page_and_leaves_the_seal(engine):
     assert "办理行政复议案件128件" in joined and "2025年3月1日" in joined
     assert joined.count("某某县司法局") == 2  # the title's and the signature's; not the seal's
     assert text.confidence is not None and text.confidence > 0.9
+
+
+def test_a_scanned_page_among_text_pages_is_marked_for_ocr_and_the_text_kept():
+    """The signed and sealed last page scanned and put back into an exported PDF."""
+    from io import BytesIO
+
+    import pypdf
+
+    import filebuilders as fb
+    from pipeline.files import extract_file_text
+    from pipeline.process import ocr_plan
+    text_pdf = fb.build_pdf(["某县司法局2024年法治政府建设年度报告"] + ["一是坚持依法行政，全年办理行政复议案件128件。" * 6] * 12)
+    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(BytesIO(text_pdf)))
+    for page in pypdf.PdfReader(BytesIO(fb.build_scanned_pdf(pages=1))).pages:
+        writer.add_page(page)
+    buf = BytesIO()
+    writer.write(buf)
+    got = extract_file_text(buf.getvalue(), "pdf")
+    pages = len(writer.pages)
+    assert got.status == "needs_ocr" and got.ocr_pages == (pages - 1,)
+    assert any("行政复议案件128件" in line for line in got.lines)
+    assert ocr_plan(buf.getvalue(), filename="r.pdf").pages == (pages - 1,)
