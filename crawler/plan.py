@@ -28,8 +28,8 @@ MAX_SUBCOLUMN_DEPTH = 2
 # Titles shorter than this are menu words, not documents worth recording as skipped.
 MIN_TITLE_CHARS = 6
 # Scheduling order: finish what is found before looking further; revalidations last.
-PRIORITY = {"start": 50, "home": 50, "attachment": 40, "detail": 30, "list": 20, "nav": 10,
-            "revisit": 5}
+PRIORITY = {"start": 50, "home": 50, "attachment": 40, "image": 40, "detail": 30, "list": 20,
+            "nav": 10, "revisit": 5}
 # A look-alike worth recording as skipped even when not in the list's item region.
 _RELATED = re.compile(r"法治|依法行政|法制|年度报告|工作报告")
 _PAGER_TEXT = re.compile(r"^\s*(\d+|下一页|上一页|首页|尾页|末页|[<>›‹»«]+)\s*$")
@@ -40,7 +40,7 @@ class Target:
     """A URL the crawl means to fetch, and why."""
 
     url: str
-    role: str  # start | home | list | detail | attachment
+    role: str  # start | home | list | detail | attachment | image (a picture of a report's page)
     parent_key: int | None = None
     parent_capture_id: int | None = None
     link_text: str | None = None

@@ -114,6 +114,21 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True)
+class OcrSettings:
+    """OCR of scanned reports; settings.toml's [ocr] section says why each default is what it is."""
+
+    enabled: bool = True
+    dpi: int = 150
+    max_pages: int = 60
+    page_seconds: float = 60.0
+    threads: int = 1
+    max_image_pixels: int = 60_000_000
+    batch_documents: int = 20
+    interval_minutes: int = 30
+    queue: str = "ocr"
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
@@ -121,6 +136,7 @@ class Settings:
     search: SearchSettings = field(default_factory=SearchSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
+    ocr: OcrSettings = field(default_factory=OcrSettings)
     # Directory that relative paths (SQLite file, log file) are resolved against.
     base_dir: Path = PROJECT_ROOT
 
@@ -138,6 +154,7 @@ class Settings:
 _SECTION_TYPES = {
     "database": DatabaseSettings, "crawl": CrawlSettings, "parse": ParseSettings,
     "search": SearchSettings, "service": ServiceSettings, "worker": WorkerSettings,
+    "ocr": OcrSettings,
 }
 
 

@@ -155,7 +155,9 @@ class _Parser:
         except Exception as exc:  # ranking falls back to the last measure; parsing is done
             log.warning("parse: search statistics not refreshed: %s", exc)
 
-    def _parse_one(self, capture_id: int, summary: ParseSummary) -> None:
+    def _parse_one(self, capture_id: int, summary: ParseSummary, ocr: Any = None) -> None:
+        """Parse and store one pending capture; with *ocr* (jobs/ocr.py), one that waited for
+        OCR, read with the OCR's text."""
         from pipeline.process import parse_document
         from pipeline.urls import host_of, is_official_host
         from storage.raw import get_body
@@ -167,7 +169,8 @@ class _Parser:
             s.execute(update(Capture).where(Capture.id == capture_id)
                       .values(parse_state=Capture.parse_state))
             capture = s.get(Capture, capture_id)
-            if capture is None or capture.parse_state != "pending":  # parsed meanwhile
+            waiting = "pending" if ocr is None else "needs_ocr"
+            if capture is None or capture.parse_state != waiting:  # parsed meanwhile
                 return
             url = capture.final_url or capture.url
             body = get_body(s, capture.body_sha256) if capture.body_sha256 else None
@@ -181,7 +184,7 @@ class _Parser:
             try:
                 result = parse_document(body, url=url, content_type=capture.content_type,
                                         filename=_filename(url), options=options,
-                                        tokenizer=self.tokenizer)
+                                        tokenizer=self.tokenizer, ocr=ocr)
             except ParseFailure as exc:
                 self._fail(capture, summary, f"{exc.stage}: {url}: {exc.reason}")
                 return
@@ -201,8 +204,12 @@ class _Parser:
                 _mark(capture, "skipped", f"{result.stage}: {result.reason}")
                 summary.skipped += 1
                 return
+            if result.status == "needs_ocr" and ocr is not None:
+                self._fail(capture, summary, f"ocr: {url}: still needs OCR after OCR")
+                return
             if result.status == "needs_ocr":
-                _mark(capture, "needs_ocr", "file: no text layer; needs OCR")
+                _mark(capture, "needs_ocr", "file: no text layer; needs OCR"
+                      if result.source_format != "html" else "extract: pages are pictures; needs OCR")
                 summary.needs_ocr += 1
                 return
             prepared = self.dedup.prepare(result)  # the MinHash, stored and compared

@@ -29,7 +29,8 @@ from jobs.scheduler import JobSpec, Scheduler, ScheduleDefaults, parse_schedule
 from storage.db import Database
 from storage.models import CrawlRun, SchedulerEvent, Source
 
-__all__ = ["run_service", "crawl_source_job", "parse_job", "PARSE_JOB_ID", "SYNC_SECONDS"]
+__all__ = ["run_service", "crawl_source_job", "parse_job", "ocr_job", "PARSE_JOB_ID", "OCR_JOB_ID",
+           "SYNC_SECONDS"]
 
 log = logging.getLogger("govreports.service")
 
@@ -39,6 +40,7 @@ _state: dict[str, Any] = {}
 _tokenizer_lock = threading.Lock()
 _bad_schedules: set[tuple[str, str | None]] = set()
 PARSE_JOB_ID = "parse-pending"
+OCR_JOB_ID = "ocr-pending"  # its own job: OCR is slow, and must not hold up parsing
 # How often the sources table is re-read for added, removed or rescheduled sources.
 SYNC_SECONDS = 30
 # Exit status when another `serve` holds the database (SQLite) or the schedule settings are wrong.
@@ -120,6 +122,23 @@ def parse_job() -> None:
         log.info("parse: %s", summary.counters())
 
 
+def ocr_job() -> None:
+    """Read a batch of documents waiting for OCR (on the workers' ocr queue when a broker is set)."""
+    settings: Settings = _state["settings"]
+    db: Database = _state["db"]
+    if not settings.ocr.enabled:
+        return
+    if settings.worker.broker_url:
+        from jobs.worker import enqueue_ocr
+        log.info("OCR of waiting documents sent to the workers (task %s)", enqueue_ocr(settings))
+        return
+    from jobs.ocr import run_ocr
+    summary = run_ocr(settings, db, tokenizer=_tokenizer(), stop=_state["cancel"],
+                      locks=_state["locks"])
+    if summary.documents or summary.failed:
+        log.info("ocr: %s", summary.counters())
+
+
 def _record_event(job_id: str, event: str, detail: str | None) -> None:
     db: Database = _state["db"]
     try:
@@ -142,6 +161,9 @@ def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
     defaults = schedule_defaults(settings)
     jobs = [JobSpec(PARSE_JOB_ID, "jobs.service:parse_job",
                     parse_schedule(f"every {svc.parse_interval_minutes}m", ScheduleDefaults()))]
+    if settings.ocr.enabled:
+        jobs.append(JobSpec(OCR_JOB_ID, "jobs.service:ocr_job", parse_schedule(
+            f"every {settings.ocr.interval_minutes}m", ScheduleDefaults())))
     with db.session() as s:
         sources = [(src.name, src.schedule, bool(src.start_urls))
                    for src in s.scalars(select(Source).order_by(Source.name))]
@@ -169,7 +191,7 @@ def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
             log.info("source %s: scheduled %s", *described[job_id])
     for job_id in removed:
         log.info("job %s: its source is gone; unscheduled", job_id)
-    return len(jobs) - 1
+    return len(jobs) - 1 - (1 if settings.ocr.enabled else 0)
 
 
 def _import_starter_sources(db: Database) -> None:
@@ -220,7 +242,7 @@ def _run_active(settings: Settings, db: Database, locks: Locks, leader: HeldLock
     svc = settings.service
     scheduler = Scheduler(engine=db.engine, timezone=svc.timezone,
                           misfire_grace_seconds=svc.misfire_grace_seconds,
-                          on_event=_record_event, max_workers=svc.max_concurrent_crawls + 1,
+                          on_event=_record_event, max_workers=svc.max_concurrent_crawls + 2,
                           node=node)
     scheduler.start(paused=True)
     try:
@@ -231,6 +253,8 @@ def _run_active(settings: Settings, db: Database, locks: Locks, leader: HeldLock
                  settings.path(svc.log_file))
         # Captures left pending by an interrupted run are parsed straight away.
         scheduler.run_now(PARSE_JOB_ID)
+        if settings.ocr.enabled:
+            scheduler.run_now(OCR_JOB_ID)  # and an OCR run cut short resumes
         next_sync = time.monotonic() + SYNC_SECONDS
         while not stop.wait(0.5):
             if leader.lost.is_set():

@@ -31,13 +31,14 @@ from storage import runs
 from storage.db import Database
 from storage.models import SchedulerEvent, Source
 
-__all__ = ["TASK_CRAWL", "TASK_PARSE", "WorkerError", "make_app", "serve_queues",
-           "enqueue_crawl", "enqueue_parse", "run_worker", "cluster_status"]
+__all__ = ["TASK_CRAWL", "TASK_PARSE", "TASK_OCR", "WorkerError", "make_app", "serve_queues",
+           "enqueue_crawl", "enqueue_parse", "enqueue_ocr", "run_worker", "cluster_status"]
 
 log = logging.getLogger("govreports.worker")
 
 TASK_CRAWL = "govreports.crawl_source"
 TASK_PARSE = "govreports.parse_pending"
+TASK_OCR = "govreports.ocr_pending"  # its own queue ([ocr] queue): OCR is slow and CPU-bound
 # How far back a redelivered crawl task looks for a run that already did its work.
 _DONE_LOOKBACK_RUNS = 20
 
@@ -101,7 +102,8 @@ def make_app(settings: Settings) -> Celery:
         # Each worker process reserves one task at a time, so tasks go to whichever worker is free.
         worker_prefetch_multiplier=1,
         task_default_queue=w.crawl_queue,
-        task_routes={TASK_CRAWL: {"queue": w.crawl_queue}, TASK_PARSE: {"queue": w.parse_queue}},
+        task_routes={TASK_CRAWL: {"queue": w.crawl_queue}, TASK_PARSE: {"queue": w.parse_queue},
+                     TASK_OCR: {"queue": settings.ocr.queue}},
         broker_transport_options=_transport_options(settings),
         task_soft_time_limit=w.task_soft_time_limit_seconds,
         task_time_limit=w.task_time_limit_seconds,
@@ -130,6 +132,10 @@ def make_app(settings: Settings) -> Celery:
     def parse_pending(self, run_id: int | None = None, source_id: int | None = None,
                       failures: int = 0, waited: float = 0.0) -> dict:
         return _parse_task(self, state, run_id, source_id, failures, waited)
+
+    @app.task(bind=True, name=TASK_OCR, max_retries=None, shared=False)
+    def ocr_pending(self, failures: int = 0) -> dict:
+        return _ocr_task(self, state, failures)
 
     return app
 
@@ -291,6 +297,11 @@ def _parse_task(task, state: _State, run_id: int | None, source_id: int | None, 
         log.warning("%s: attempt %d failed (%s); trying again in %.0f s", what, failures + 1,
                     exc, delay)
         raise task.retry(exc=exc, countdown=delay, kwargs={**kwargs, "failures": failures + 1})
+    if totals.get("parse/needs_ocr") and settings.ocr.enabled:
+        try:  # scans found: the OCR workers read them
+            _send(task.app, settings, TASK_OCR, {}, settings.ocr.queue)
+        except Exception as exc:  # they wait, marked; the service's OCR job sends it later
+            log.error("could not send an OCR task (%s); the scans wait for the next one", exc)
     follow_up = None
     if budget <= 0:  # more may be waiting: go on in another task, so no task runs for hours
         follow_up = _send(task.app, settings, TASK_PARSE, {"run_id": run_id, "source_id": source_id},
@@ -298,6 +309,31 @@ def _parse_task(task, state: _State, run_id: int | None, source_id: int | None, 
     if totals.get("parse/parsed") or totals.get("parse/failed"):
         log.info("parse%s: %s", f" of run {run_id}" if run_id else "", totals)
     return {"run_id": run_id, **totals, "follow_up": follow_up}
+
+
+def _ocr_task(task, state: _State, failures: int) -> dict:
+    """Read a batch of documents waiting for OCR, then store them (jobs/ocr.py); a longer backlog
+    goes on in a follow-up task. Pages read are kept, so a killed worker's task loses one page."""
+    from jobs.ocr import run_ocr
+    settings, w = state.settings, state.settings.worker
+    try:
+        summary = run_ocr(settings, state.db, tokenizer=state.tokenizer)
+    except Exception as exc:
+        if failures >= w.max_retries:
+            error = f"worker: OCR: gave up after {failures + 1} attempts: {exc.__class__.__name__}: {exc}"
+            log.error(error)
+            _record_event(state, "ocr-pending", "failed", error)
+            raise
+        delay = _countdown(settings, w.retry_delay_seconds * 2 ** failures)
+        log.warning("worker: OCR: attempt %d failed (%s); trying again in %.0f s", failures + 1,
+                    exc, delay)
+        raise task.retry(exc=exc, countdown=delay, kwargs={"failures": failures + 1})
+    follow_up = None
+    if summary.waiting and (summary.documents or summary.failed):
+        follow_up = _send(task.app, settings, TASK_OCR, {}, settings.ocr.queue)
+    if summary.documents or summary.failed:
+        log.info("ocr: %s", summary.counters())
+    return {**summary.counters(), "follow_up": follow_up}
 
 
 def _runs_left_pending(db: Database, source_id: int, *, exclude: int) -> list[int]:
@@ -342,6 +378,11 @@ def enqueue_crawl(settings: Settings, source_name: str, *, queue: str | None = N
                  queue or settings.worker.crawl_queue)
 
 
+def enqueue_ocr(settings: Settings) -> str:
+    """Send an OCR batch (documents waiting for OCR) to the [ocr] queue; returns the task id."""
+    return _send(_client(settings), settings, TASK_OCR, {}, settings.ocr.queue)
+
+
 def enqueue_parse(settings: Settings, *, run_id: int | None = None) -> str:
     """Send a parse batch (the captures of *run_id*, or every pending capture); returns the task id."""
     return _send(_client(settings), settings, TASK_PARSE, {"run_id": run_id},
@@ -351,10 +392,11 @@ def enqueue_parse(settings: Settings, *, run_id: int | None = None) -> str:
 # --------------------------------------------------------------------------- the worker
 
 def serve_queues(settings: Settings, queues: str | None = None) -> list[str]:
-    """The queues a worker serves: --queues, else [worker] queues, else the crawl and parse queues."""
+    """The queues a worker serves: --queues, else [worker] queues, else the crawl, parse and OCR
+    queues."""
     text = queues or settings.worker.queues
     names = [q.strip() for q in text.split(",") if q.strip()] if text else []
-    return names or [settings.worker.crawl_queue, settings.worker.parse_queue]
+    return names or [settings.worker.crawl_queue, settings.worker.parse_queue, settings.ocr.queue]
 
 
 def default_node_name() -> str:
@@ -429,7 +471,7 @@ def cluster_status(settings: Settings, *, queues: Iterable[str] = ()) -> dict[st
             served = inspect.active_queues() or {}
             active = (inspect.active() or {}) if served else {}
             scheduled = (inspect.scheduled() or {}) if served else {}
-            names = sorted(set(queues) | {w.crawl_queue, w.parse_queue}
+            names = sorted(set(queues) | {w.crawl_queue, w.parse_queue, settings.ocr.queue}
                            | {q["name"] for qs in served.values() for q in qs})
             out["queues"] = {name: _queue_length(conn, name) for name in names}
     except Exception as exc:
@@ -462,6 +504,8 @@ def _describe(task: dict[str, Any]) -> str:
             if started else "?")
     if task.get("name") == TASK_CRAWL:
         what = f"crawl {kwargs.get('source_name')}"
+    elif task.get("name") == TASK_OCR:
+        what = "OCR of waiting documents"
     elif task.get("name") == TASK_PARSE:
         what = f"parse run {kwargs['run_id']}" if kwargs.get("run_id") else "parse pending captures"
     else:

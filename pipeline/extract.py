@@ -23,7 +23,8 @@ import lxml.html
 from pipeline.records import Link
 from pipeline.titlematch import by_title, title_keys
 
-__all__ = ["Extracted", "extract_html", "html_to_lines", "page_lines_around", "CONTAINERS", "INFO_LABELS"]
+__all__ = ["Extracted", "extract_html", "html_to_lines", "page_lines_around", "scan_images",
+           "CONTAINERS", "INFO_LABELS", "MAX_PAGE_IMAGES"]
 
 # (attribute, pattern, real example). Tried in order; the first that holds enough text is the body.
 CONTAINERS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -85,6 +86,8 @@ class Extracted:
     link_density: float = 0.0  # share of the body's characters inside links
     n_links: int = 0  # links in the body
     fallback: str = ""  # why the cascade ran its fallback, and what it decided (pipeline.cascade)
+    # Pictures inside the body that may be pages of the report (see scan_images), in order.
+    images: tuple[Link, ...] = ()
 
 
 def _norm(text: str) -> str:
@@ -217,6 +220,54 @@ def _attachments(root, base_url: str | None) -> tuple[Link, ...]:
             url = urljoin(base_url, href) if base_url else href
             links.setdefault(url, Link(url=url, text=text))
     return tuple(links.values())
+
+
+# Pictures in a body that are not pages: icons, logos, QR codes, share buttons, spacers.
+_NOT_PAGE_IMAGE = re.compile(r"icon|logo|qrcode|ewm|erweima|share|print|close|spacer|blank|arrow|"
+                             r"btn|button|banner|wx|weixin|weibo|\.svg(?:$|\?)|^data:", re.I)
+# A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan.
+_SCAN_MAX_TEXT_CHARS = 300
+MAX_PAGE_IMAGES = 60  # more is a gallery, not a report
+_PX = re.compile(r"(\d+(?:\.\d+)?)\s*(?:px)?\s*$")
+
+
+def _declared(img, attr: str) -> float | None:
+    """A size the markup gives (`width="600"`, `style="width:600px"`), in pixels; None if not."""
+    value = img.get(attr)
+    if value is None:
+        style = (img.get("style") or "").replace(" ", "").lower()
+        m = re.search(rf"(?:^|;){attr}:(\d+(?:\.\d+)?)px", style)
+        value = m.group(1) if m else None
+    m = _PX.match(value.strip()) if value else None
+    return float(m.group(1)) if m else None
+
+
+def _body_images(parts: list, base_url: str | None) -> tuple[Link, ...]:
+    """`<img>` in the body that could be pages: not icons by name, not small or landscape by the
+    sizes the markup declares (sizes it does not declare are checked on the image itself)."""
+    out: dict[str, Link] = {}
+    for part in parts:
+        for img in part.iter("img"):
+            src = (img.get("src") or img.get("data-src") or img.get("original") or "").strip()
+            if not src or _NOT_PAGE_IMAGE.search(src) or _hidden(img):
+                continue
+            w, h = _declared(img, "width"), _declared(img, "height")
+            if (w is not None and w < 300) or (h is not None and h < 300) or \
+                    (w is not None and h is not None and h < 1.1 * w):
+                continue
+            url = urljoin(base_url, src) if base_url else src
+            if url.startswith(("http://", "https://")) or base_url is None:
+                out.setdefault(url, Link(url=url, text=_norm(img.get("alt") or img.get("title") or "")))
+    return tuple(out.values())
+
+
+def scan_images(page: Extracted) -> tuple[Link, ...]:
+    """The pictures of pages that make up the body, when the body is mainly such pictures (a
+    report posted as a row of scanned pages); () for a page whose text is the report."""
+    if not page.images or len(page.images) > MAX_PAGE_IMAGES:
+        return ()
+    chars = sum(len(_WS.sub("", line)) for line in page.lines)
+    return page.images if chars <= _SCAN_MAX_TEXT_CHARS else ()
 
 
 def _gkmlpt(root) -> tuple[str | None, dict[str, str]]:
@@ -392,7 +443,8 @@ def _container(body) -> tuple[list, str]:
             continue
         # Outermost matches only (a TRS_Editor inside another), those with enough text.
         outer = [el for el in els if not any(a in els for a in el.iterancestors())]
-        outer = [el for el in outer if _text_len(el) >= _MIN_CONTAINER_CHARS]
+        # ... or pictures of pages (a report posted as scans has little text of its own).
+        outer = [el for el in outer if _text_len(el) >= _MIN_CONTAINER_CHARS or _body_images([el], None)]
         if outer:
             return outer, CONTAINERS[i][2].split(">")[0].strip("<")
     return [], "none"
@@ -498,7 +550,8 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
             attachments = attachments + tuple(a for a in _attachments(frag, url) if a not in attachments)
         before, _, after = _split_page(body, [])
         return Extracted(lines=lines, before=tuple(before[-30:]), after=(), meta=meta, info=info,
-                         h1=h1, html_title=html_title, attachments=attachments, method="gkmlpt")
+                         h1=h1, html_title=html_title, attachments=attachments, method="gkmlpt",
+                         images=_body_images([frag], url) if frag is not None else ())
 
     parts, method = _container(body)
     link_density, n_links = 0.0, 0
@@ -512,7 +565,8 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
     before, inside, after = _split_page(body, parts)
     return Extracted(lines=tuple(inside), before=tuple(before[-30:]), after=tuple(after[:40]),
                      meta=meta, info=info, h1=h1, html_title=html_title, attachments=attachments,
-                     method=method, link_density=link_density, n_links=n_links)
+                     method=method, link_density=link_density, n_links=n_links,
+                     images=_body_images(parts, url))
 
 
 def page_lines_around(html: str, lines) -> tuple[list[str], list[str]]:

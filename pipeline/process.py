@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from pipeline.clean import Cleaned, clean_lines, is_info_line, normalise_line
 from pipeline.decode import decode_html, decode_text
 from pipeline.cascade import extract_main, is_list_verdict
-from pipeline.extract import Extracted, extract_html
+from pipeline.extract import Extracted, extract_html, scan_images
 from pipeline.body import says_nothing
 from pipeline.fields import (find_date, find_kind, find_sections, find_year, issuer_and_source, keywords,
                              page_title, parse_date, title_from_lines)
@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - only while pipeline.files is absent
     extract_file_text = None  # type: ignore[assignment]
     sniff_format = None  # type: ignore[assignment]
 
-__all__ = ["parse_document", "parse_text", "page_lines", "STAGES"]
+__all__ = ["parse_document", "parse_text", "page_lines", "ocr_plan", "OcrPlan", "STAGES"]
 
 _FILE_FORMATS = ("pdf", "docx", "doc", "wps", "ofd")
 _SITE_CODE = re.compile(r"网站标识码\s*[:：]?\s*(\d{10})")
@@ -60,6 +60,18 @@ class _Work:
     cleaned: Cleaned | None = None
     doc: ParsedDocument | None = None
     force_fallback: bool = False  # the second try of a page that would be skipped
+    ocr: Any = None  # pipeline.ocr.OcrText read from the document's pages, if it was OCR'd
+    ocr_pages: tuple[int, ...] = ()  # a PDF's pages that need OCR
+    scan_images: tuple[Any, ...] = ()  # an HTML page's pictures of pages (Links)
+
+
+@dataclass(frozen=True)
+class OcrPlan:
+    """What OCR must read of a document that needs it: a PDF's pages, or a page's pictures."""
+
+    kind: str  # "pdf" | "images"
+    pages: tuple[int, ...] = ()  # the PDF's pages (0-based)
+    images: tuple[str, ...] = ()  # the pictures' URLs, in order
 
 
 def _sniff(w: _Work) -> Skipped | None:
@@ -78,6 +90,8 @@ def _sniff(w: _Work) -> Skipped | None:
             w.fmt = "text"
         else:
             w.fmt = "unknown"
+    if w.fmt == "image":
+        return Skipped("decode", "a picture: read by OCR with the report page that shows it")
     if w.fmt not in ("html", "text") and (w.fmt not in _FILE_FORMATS or extract_file_text is None):
         return Skipped("decode", f"unsupported format: {w.fmt}")
     return None
@@ -119,11 +133,18 @@ def _extract(w: _Work) -> Skipped | None:
         page = extract_main(w.text or "", url=w.url, force=w.force_fallback)
         w.page = page
         w.title = page_title(page.meta, page.info, page.h1, page.html_title)
-        if not page.lines:
+        if not page.lines and not scan_images(page):
             return Skipped("extract", "no main text")
         if is_list_verdict(page):
             return Skipped("extract", "list page")
-        lines = [normalise_line(ln) for ln in page.lines]
+        w.scan_images = scan_images(page)
+        body_lines = page.lines
+        if w.scan_images:
+            # A report posted as pictures of its pages: their OCR is the body, or it needs OCR.
+            body_lines = tuple(w.ocr.lines) if w.ocr is not None else ()
+            if w.ocr is None:
+                w.status = "needs_ocr"
+        lines = [normalise_line(ln) for ln in body_lines]
         lines = [ln for ln in lines if ln]
         n = _title_lines(lines, w.title, (page.h1,))
         w.title_lines, lines = lines[:n], lines[n:]
@@ -139,8 +160,10 @@ def _extract(w: _Work) -> Skipped | None:
             got = extract_file_text(w.body or b"", w.fmt)
         except ParseFailure:
             raise
-        w.status, w.file_meta = got.status, dict(got.meta)
+        w.status, w.file_meta, w.ocr_pages = got.status, dict(got.meta), got.ocr_pages
         raw = list(got.lines)
+        if w.ocr is not None and w.status == "needs_ocr":
+            raw, w.status = list(w.ocr.lines), "ok"
     else:
         raw = (w.text or "").split("\n")
     lines = [normalise_line(ln) for ln in raw]
@@ -200,7 +223,13 @@ def _fields(w: _Work) -> Skipped | None:
     region = resolve_region(issuer, info.issuer if info else None, info.place if info else None,
                             "".join(ln for ln in cleaned.signature if not parse_date(ln)),
                             w.title, meta.get("sitename"), site_code=site_code, host=host)
+    ocr_meta = {}
+    if w.ocr is not None:  # where the text came from, and how sure the engine was of it
+        ocr_meta = {"ocr": w.ocr.engine or "ocr", "ocr_pages": str(w.ocr.pages),
+                    "ocr_confidence": "" if w.ocr.confidence is None else f"{w.ocr.confidence:.4f}",
+                    "ocr_failed_pages": ",".join(str(n + 1) for n in w.ocr.failed_pages)}
     doc_meta = {k: v for k, v in {
+        **ocr_meta,
         "method": page.method if page else w.fmt, "fallback": page.fallback if page else "",
         "issuer_source": issuer_source or "",
         "site_code": site_code or "",
@@ -250,15 +279,31 @@ def _run(w: _Work) -> ParsedDocument | Skipped:
 
 def parse_document(body: bytes, *, url: str | None = None, content_type: str | None = None,
                    filename: str | None = None, options: ParseOptions = ParseOptions(),
-                   tokenizer: Any = None) -> ParsedDocument | Skipped:
+                   tokenizer: Any = None, ocr: Any = None) -> ParsedDocument | Skipped:
     """Parse one capture's bytes. `tokenizer` (pipeline.tokens.Tokenizer), when given, adds
-    keywords; without it no dictionary is loaded."""
+    keywords; without it no dictionary is loaded. `ocr` (pipeline.ocr.OcrText): the OCR of a
+    document that needs it (a scanned PDF, a page of page pictures), read in place of its text
+    layer or body; then cleaned, read for fields, like any text, and marked as OCR'd in meta."""
     if not isinstance(body, (bytes, bytearray, memoryview)):
         raise ParseFailure("decode", f"expected bytes, got {type(body).__name__}")
     if not body or not bytes(body).strip():
         return Skipped("decode", "empty body")
-    w = _Work(bytes(body), url, content_type, filename, options, tokenizer)
+    w = _Work(bytes(body), url, content_type, filename, options, tokenizer, ocr=ocr)
     return _run(w)
+
+
+def ocr_plan(body: bytes, *, url: str | None = None, content_type: str | None = None,
+             filename: str | None = None) -> OcrPlan | None:
+    """What OCR must read of a document parse_document found to need it; None if it needs none."""
+    w = _Work(bytes(body), url, content_type, filename, ParseOptions(min_report_chars=0))
+    for _, step in STAGES[:3]:  # sniff, decode, extract
+        if step(w) is not None:
+            return None
+    if w.status != "needs_ocr":
+        return None
+    if w.fmt == "html":
+        return OcrPlan("images", images=tuple(link.url for link in w.scan_images))
+    return OcrPlan("pdf", pages=w.ocr_pages)
 
 
 def parse_text(text: str, *, url: str | None = None, options: ParseOptions = ParseOptions(),

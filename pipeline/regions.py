@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 from typing import Iterable
 
-__all__ = ["Region", "resolve_region", "region_by_code", "government_of", "PROVINCE_DOMAINS"]
+__all__ = ["Region", "resolve_region", "region_by_code", "government_of", "division_names",
+           "PROVINCE_DOMAINS"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,11 @@ def _table() -> tuple[dict[str, str], dict[str, tuple[str, ...]], re.Pattern[str
             by_name.setdefault(alias, []).append(code)
     pattern = re.compile("|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True)))
     return codes, {k: tuple(v) for k, v in by_name.items()}, pattern
+
+
+def division_names() -> frozenset[str]:
+    """Every division name the table knows, with the short forms of autonomous ones (酉阳县)."""
+    return frozenset(_table()[1])
 
 
 def region_by_code(code: str) -> Region | None:

@@ -87,6 +87,8 @@ def _parse_state(c: NewCapture, digest: str | None, previous: dict[str, str]) ->
         return "skipped", c.skip_reason or "candidates: not a candidate"
     if c.fetch_state == "not_modified":
         return "skipped", "not modified"
+    if c.fetch_state == "ok" and c.role == "image":
+        return "skipped", "a picture of a page: read by OCR with its report page"
     if c.fetch_state != "ok" or digest is None or c.role not in PARSED_ROLES:
         return "skipped", None
     if previous.get(c.canonical_url) == digest:

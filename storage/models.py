@@ -9,14 +9,14 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+    JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String,
     Text, TypeDecorator, UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base", "Source", "CrawlRun", "Body", "Capture", "Report", "Publication", "ReportVersion",
-    "SchedulerEvent", "Lock", "Signature", "JobState", "utcnow",
+    "SchedulerEvent", "Lock", "Signature", "JobState", "OcrPage", "OcrDocument", "utcnow",
 ]
 
 
@@ -243,6 +243,45 @@ class JobState(Base):
     __tablename__ = "job_state"
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OcrPage(Base):
+    """One page read by OCR, keyed by the body it was read from (a PDF or a page picture) and its
+    number there (0-based): read once however often the scan is captured (migration 0008)."""
+
+    __tablename__ = "ocr_pages"
+    __table_args__ = (UniqueConstraint("source_sha256", "page", name="uq_ocr_pages_source_page"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_sha256: Mapped[str] = mapped_column(String(64))
+    page: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # ok | timeout | failed
+    engine: Mapped[str] = mapped_column(String(100))
+    dpi: Mapped[int] = mapped_column(Integer)
+    width: Mapped[float] = mapped_column(Float)  # points
+    height: Mapped[float] = mapped_column(Float)
+    # [[text, confidence, x0, y0, x1, y1], ...] in points from the top left (pipeline.ocr.OcrLine)
+    lines: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OcrDocument(Base):
+    """The OCR of one captured document (a scanned PDF, a page of page pictures): how far it got,
+    and, once read, the engine and its mean confidence."""
+
+    __tablename__ = "ocr_documents"
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # reading | done | failed
+    pages_total: Mapped[int] = mapped_column(Integer, default=0)
+    pages_done: Mapped[int] = mapped_column(Integer, default=0)
+    pages_failed: Mapped[int] = mapped_column(Integer, default=0)
+    engine: Mapped[str | None] = mapped_column(String(100))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

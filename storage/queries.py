@@ -15,10 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pipeline.tokens import Tokenizer
-from storage.models import Capture, CrawlRun, Publication, Report, ReportVersion, Source
+from storage.models import (Capture, CrawlRun, OcrDocument, OcrPage, Publication, Report,
+                            ReportVersion, Source)
 from storage.search import Filters, filter_clauses, index_first, matching_ids
 
-__all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "possible_reports", "coverage",
+__all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "possible_reports",
+           "ocr_status", "coverage",
            "COVERAGE_COLUMNS", "legal_deadline"]
 
 # 《法治政府建设与责任落实督察工作规定》 art. 25: the annual report is made public before 1 April
@@ -150,6 +152,7 @@ def status(session: Session, *, coverage_year: int | None = None,
                          "unofficial": int(pubs[0]) - int(pubs[2]), "attachments": int(pubs[3])},
         "coverage": {k: v for k, v in coverage(session, year=year, today=today).items()
                      if k in ("year", "deadline", "totals")},
+        "ocr": ocr_status(session),
     }
 
 
@@ -167,6 +170,20 @@ def possible_reports(session: Session, *, limit: int = 20) -> dict[str, Any]:
     return {"total": total, "latest": [
         {"capture_id": cid, "url": final or url, "reason": reason, "parsed_at": _iso(at)}
         for cid, final, url, reason, at in rows]}
+
+
+def ocr_status(session: Session) -> dict[str, Any]:
+    """Documents waiting for OCR (scans the parse job marked), those read, pages read."""
+    waiting = int(session.scalar(sa.select(sa.func.count()).select_from(Capture)
+                                 .where(Capture.parse_state == "needs_ocr")) or 0)
+    docs = _counts(session, OcrDocument.status)
+    pages, seconds = session.execute(sa.select(sa.func.count(), sa.func.coalesce(
+        sa.func.sum(OcrPage.seconds), 0.0))).one()
+    conf = session.scalar(sa.select(sa.func.avg(OcrDocument.confidence))
+                          .where(OcrDocument.status == "done"))
+    return {"waiting": waiting, "documents": docs, "pages_read": int(pages),
+            "seconds_per_page": round(float(seconds) / int(pages), 2) if pages else None,
+            "mean_confidence": round(float(conf), 4) if conf is not None else None}
 
 
 def legal_deadline(year: int) -> dt.date:

@@ -91,7 +91,7 @@ def test_worker_settings_from_the_environment():
     from jobs.worker import serve_queues
     assert serve_queues(s) == ["china", "parse"]
     assert serve_queues(s, "a, b,") == ["a", "b"]
-    assert serve_queues(load_settings(env={})) == ["crawl", "parse"]
+    assert serve_queues(load_settings(env={})) == ["crawl", "parse", "ocr"]
 
 
 @pytest.mark.parametrize("broker_url, transport", [

@@ -33,6 +33,7 @@ from crawler.listing import (
 from crawler.outcomes import SkipRequest, failure_outcome, response_outcome
 from crawler.plan import PRIORITY, CrawlState, Target, decide, scope_of
 from crawler.scrapy_settings import MAX_REDIRECTS
+from pipeline.extract import extract_html, scan_images
 from pipeline.titles import classify_title
 from pipeline.urls import canonical_url, host_of, without_session
 from storage.captures import Revalidation
@@ -72,6 +73,15 @@ class _Page:
         if "xml" in ct and "html" not in ct:
             return "xml"
         return "html"
+
+
+def page_pictures(text: str, url: str) -> tuple:
+    """The pictures of pages a report page is made of (a report posted as scans), to fetch with
+    it: what the parser will read by OCR (pipeline.extract.scan_images); () for other pages."""
+    if "<img" not in text and "<IMG" not in text:
+        return ()
+    return tuple(link for link in scan_images(extract_html(text, url=url))
+                 if link.url.startswith(("http://", "https://")))
 
 
 class ReportSpider(Spider):
@@ -166,7 +176,8 @@ class ReportSpider(Spider):
                     self._inc("fetch/skipped/fresh")
                     # A page's stored body is read again for its links; not for a revalidation
                     # (its attachments are known documents themselves) or a file.
-                    if rv.body_sha256 and t.role != "attachment" and t.priority != PRIORITY["revisit"]:
+                    if rv.body_sha256 and t.role not in ("attachment", "image") \
+                            and t.priority != PRIORITY["revisit"]:
                         page = self._stored_page(rv, rv.final_url or t.url)
                         if page is not None:
                             role = self._role(t, page)
@@ -307,8 +318,10 @@ class ReportSpider(Spider):
         if role == "attachment" or page.kind == "binary":
             return [], []
         if role == "detail":
-            return [], [Target(a.url, "attachment", link_text=a.text or None, **parent)
-                         for a in attachment_links(page.root, page.url, page.text or "")]
+            files = [Target(a.url, "attachment", link_text=a.text or None, **parent)
+                     for a in attachment_links(page.root, page.url, page.text or "")]
+            return [], files + [Target(link.url, "image", link_text=link.text or None, **parent)
+                                for link in page_pictures(page.text or "", page.url)]
         column = t.column or t.url
         records: list[Anchor] = []
         next_page: PageRequest | None = None

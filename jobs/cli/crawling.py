@@ -18,12 +18,14 @@ from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED, Context, cli, pass_ctx
 @click.option("--revisit", type=int, metavar="SECONDS",
               help="Revalidate known pages older than this (0: all of them).")
 @click.option("--no-parse", is_flag=True, help="Only fetch and capture; parse later.")
+@click.option("--no-ocr", is_flag=True,
+              help="Leave scanned documents waiting for OCR (`govreports ocr`, or the service).")
 @click.option("--wait", is_flag=True,
               help="If the source is being crawled already (by the service or another crawl), "
                    "wait for that crawl to end instead of exiting with status 75.")
 @pass_ctx
 def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit: int | None,
-          no_parse: bool, wait: bool) -> None:
+          no_parse: bool, wait: bool, no_ocr: bool = False) -> None:
     """Crawl report columns (URLs) or a registered source once, then parse what was captured.
 
     Works whether or not `govreports serve` is running, and never beside another crawl of the same
@@ -82,6 +84,8 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
         click.echo(f"    {err}")
     for key in sorted(k for k in f if k.startswith("fetch/requests_per_host/")):
         click.echo(f"  requests to {key.rsplit('/', 1)[1]}: {f[key]}")
+    if summary.parse.needs_ocr or not no_parse:
+        _ocr_after_crawl(obj, summary.parse.needs_ocr, skip=no_ocr or no_parse or stop.is_set())
     if summary.error:
         click.echo(f"  {summary.error}", err=True)
     if summary.status == "interrupted":
@@ -89,6 +93,65 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
     nothing = summary.pages_fetched == 0 and f.get("fetch/not_modified", 0) == 0
     if nothing and (summary.unreachable or summary.status == "failed"):
         sys.exit(1)  # (nothing requested, because every page is fresh, is not a failure)
+
+
+def _ocr_after_crawl(obj: Context, found: int, *, skip: bool) -> None:
+    """The OCR step after a one-off crawl (without a broker; with one, the workers' ocr queue)."""
+    from jobs.ocr import run_ocr, waiting_documents
+    if skip or obj.settings.worker.broker_url or not obj.settings.ocr.enabled:
+        with obj.db.session() as s:
+            waiting = waiting_documents(s)
+        if waiting:
+            click.echo(f"  waiting for OCR: {waiting} (run `govreports ocr`)")
+        return
+    with obj.db.session() as s:
+        if not waiting_documents(s):
+            return
+    _echo_ocr(run_ocr(obj.settings, obj.db, limit=max(found, obj.settings.ocr.batch_documents)))
+
+
+def _echo_ocr(summary) -> None:
+    click.echo(f"  OCR documents:   {summary.documents} ({summary.pages_read} pages read, "
+               f"{summary.pages_reused} read before, {summary.pages_failed} not read)")
+    click.echo(f"  OCR new reports: {summary.new_reports}, duplicates: {summary.duplicates}")
+    for err in summary.errors:
+        click.echo(f"    {err}")
+    if summary.waiting:
+        click.echo(f"  waiting for OCR: {summary.waiting}")
+
+
+@cli.command()
+@click.option("--limit", type=int, metavar="N", help="Documents to read (default: [ocr] batch_documents).")
+@click.option("--all", "read_all", is_flag=True, help="Go on until no document waits.")
+@pass_ctx
+def ocr(obj: Context, limit: int | None, read_all: bool) -> None:
+    """Read documents waiting for OCR (scanned PDFs, pages of page pictures), then store them.
+
+    Pages already read are kept: an interrupted run goes on where it stopped.
+    """
+    import signal
+    import threading
+
+    from jobs.ocr import run_ocr
+    stop = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        click.echo(f"{signal.Signals(signum).name}: stopping after this page", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    if not obj.settings.ocr.enabled:
+        click.echo("OCR is off ([ocr] enabled = false)", err=True)
+        sys.exit(1)
+    while True:
+        summary = run_ocr(obj.settings, obj.db, limit=limit, stop=stop)
+        click.echo(f"ocr: {summary.documents} documents")
+        _echo_ocr(summary)
+        if not read_all or not summary.waiting or stop.is_set() or not (summary.documents or summary.failed):
+            break
+    if stop.is_set():
+        sys.exit(EXIT_INTERRUPTED)
 
 
 def _find_source(session, name_or_url: str | None, urls: tuple[str, ...]):
@@ -163,9 +226,40 @@ def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywor
             click.echo(f"{result.stage}: {name}: skipped: {result.reason}", err=True)
             failed = True
             continue
+        if result.status == "needs_ocr":
+            result = _parse_with_ocr(obj, body, name, url, options, tokenizer) or result
         click.echo(json.dumps(document_json(result, source=name), ensure_ascii=False))
     if failed:
         sys.exit(1)
+
+
+def _parse_with_ocr(obj: Context, body: bytes, name: str, url: str | None, options, tokenizer):
+    """A scanned PDF read by OCR (nothing stored); None when it cannot be (OCR off, a page of
+    pictures, which only a crawl fetches)."""
+    from jobs.ocr import ocr_pdf
+    from pipeline.process import ocr_plan, parse_document
+    from pipeline.records import ParseFailure, Skipped
+
+    filename = None if name == "-" else Path(name).name
+    plan = ocr_plan(body, url=url, filename=filename)
+    if plan is None or plan.kind != "pdf" or not obj.settings.ocr.enabled:
+        why = "OCR is off" if not obj.settings.ocr.enabled else "its pages are pictures on the web"
+        click.echo(f"ocr: {name}: needs OCR, not read here: {why}", err=True)
+        return None
+    try:
+        text = ocr_pdf(obj.settings, body, plan.pages)
+        result = parse_document(body, url=url, filename=filename, options=options,
+                                tokenizer=tokenizer, ocr=text)
+    except ParseFailure as exc:
+        click.echo(f"{exc.stage}: {name}: {exc.reason}", err=True)
+        return None
+    if isinstance(result, Skipped):
+        click.echo(f"{result.stage}: {name}: skipped after OCR: {result.reason}", err=True)
+        return None
+    if text.failed_pages:
+        click.echo(f"ocr: {name}: pages not read: "
+                   + ", ".join(str(n + 1) for n in text.failed_pages), err=True)
+    return result
 
 
 def document_json(doc, *, source: str | None = None) -> dict[str, Any]:
@@ -181,6 +275,11 @@ def document_json(doc, *, source: str | None = None) -> dict[str, Any]:
         # which extractor gave the text.
         "issuer_source": doc.meta.get("issuer_source") or None, "method": doc.meta.get("method"),
     }
+    if doc.meta.get("ocr"):  # read by OCR: which engine, how sure it was
+        out["ocr"] = {"engine": doc.meta["ocr"], "pages": int(doc.meta.get("ocr_pages") or 0),
+                      "confidence": float(doc.meta["ocr_confidence"])
+                      if doc.meta.get("ocr_confidence") else None,
+                      "pages_not_read": [int(n) for n in doc.meta.get("ocr_failed_pages", "").split(",") if n]}
     if source is not None:
         out["file"] = source
     return out

@@ -22,7 +22,7 @@ from .docx import read_docx
 from .ofd import read_ofd
 from .pdf import read_pdf
 
-__all__ = ["FileText", "FILE_FORMATS", "sniff_format", "extract_file_text"]
+__all__ = ["FileText", "FILE_FORMATS", "sniff_format", "extract_file_text", "is_image"]
 
 # What extract_file_text reads; sniff_format may also answer "html" or "unknown".
 FILE_FORMATS = ("pdf", "docx", "doc", "wps", "ofd", "text")
@@ -53,11 +53,13 @@ class FileText:
     lines: tuple[str, ...]  # paragraphs/lines in reading order
     status: str = "ok"  # "ok", or "needs_ocr" for a PDF without a usable text layer
     meta: dict[str, str] = field(default_factory=dict)  # title, author, created, modified, ...
+    # Pages (0-based) to read by OCR: all of a scan; the scanned pages among a PDF's text pages.
+    ocr_pages: tuple[int, ...] = ()
 
 
 def sniff_format(body: bytes, *, content_type: str | None = None,
                  filename: str | None = None) -> str:
-    """html | text | pdf | docx | doc | wps | ofd | unknown: magic bytes first, then the content
+    """html | text | pdf | docx | doc | wps | ofd | image | unknown: magic bytes first, then the content
     type, then the file name's extension, then whether the body reads as text."""
     hint = _hint(content_type, filename)
     magic = _magic(body, hint)
@@ -103,8 +105,9 @@ def extract_file_text(body: bytes, fmt: str, *, max_bytes: int = 50_000_000,
 def _extract(body: bytes, fmt: str, limits: Limits) -> FileText:
     meta: dict[str, str] = {}
     status = "ok"
+    ocr_pages: tuple[int, ...] = ()
     if fmt == "pdf":
-        lines, status, meta = read_pdf(body, limits)
+        lines, status, meta, ocr_pages = read_pdf(body, limits)
     elif fmt == "docx":
         if body.startswith(OLE_MAGIC):  # an encrypted OOXML package is an OLE container
             raise fail("encrypted DOCX: password-protected document")
@@ -118,7 +121,7 @@ def _extract(body: bytes, fmt: str, limits: Limits) -> FileText:
         lines = [ln for ln in lines if ln]
     else:
         raise fail(f"unsupported file format: {fmt}")
-    return FileText(fmt, tuple(lines), status, meta)
+    return FileText(fmt, tuple(lines), status, meta, ocr_pages)
 
 
 def _hint(content_type: str | None, filename: str | None) -> str | None:
@@ -130,10 +133,21 @@ def _hint(content_type: str | None, filename: str | None) -> str | None:
     return _EXTENSIONS.get(ext)
 
 
+# Picture files (a report posted as page images): read by OCR with the page that shows them.
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM", b"II*\x00",
+               b"MM\x00*")
+
+
+def is_image(body: bytes) -> bool:
+    return body.startswith(IMAGE_MAGIC) or (body[:4] == b"RIFF" and body[8:12] == b"WEBP")
+
+
 def _magic(body: bytes, hint: str | None) -> str | None:
     """The format the bytes themselves show, or None when they show none."""
     if b"%PDF-" in body[:1024]:
         return "pdf"
+    if is_image(body):
+        return "image"
     if body[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
         try:
             names = {n.lstrip("/").lower() for n in zipfile.ZipFile(BytesIO(body)).namelist()}

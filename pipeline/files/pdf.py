@@ -8,7 +8,7 @@ from io import BytesIO
 from typing import NamedTuple
 
 from pdfminer.converter import PDFPageAggregator
-from pdfminer.layout import LTChar, LTContainer, LTPage
+from pdfminer.layout import LTChar, LTContainer, LTImage, LTPage
 from pdfminer.pdfdocument import PDFDocument, PDFEncryptionError, PDFPasswordIncorrect
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
@@ -18,7 +18,7 @@ from pdfminer.utils import decode_text
 
 from ._common import Limits, Row, drop_page_numbers, fail, mb, rows_to_paragraphs
 
-__all__ = ["read_pdf"]
+__all__ = ["read_pdf", "pdf_text_pages"]
 
 # CJK ideographs and full-width punctuation, between which a space means nothing.
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
@@ -26,6 +26,9 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _JUNK_CHAR = re.compile(r"[\ue000-\uf8ff\x00-\x08\x0e-\x1f\ufffd]")
 # Fewer good characters than this on a page means the page is an image (a scan).
 _MIN_PAGE_CHARS = 20
+# ... when a picture covers at least this share of it (a page of a scan among pages of text: the
+# signed and sealed last page, scanned and put back into the exported PDF).
+_SCAN_IMAGE_AREA = 0.3
 _STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
                    r"\s*(Z|[+-]\d{2}'?\d{2}'?)?")
@@ -36,8 +39,32 @@ _INFO_KEYS = {"Title": "title", "Author": "author", "Subject": "subject", "Keywo
               "ModDate": "modified"}
 
 
-def read_pdf(body: bytes, limits: Limits) -> tuple[list[str], str, dict[str, str]]:
-    """(paragraphs, status, meta) of a PDF; raises ParseFailure for encrypted, broken, bombs."""
+def read_pdf(body: bytes, limits: Limits) -> tuple[list[str], str, dict[str, str], tuple[int, ...]]:
+    """(paragraphs, status, meta, pages to OCR) of a PDF; raises ParseFailure for encrypted,
+    broken, bombs. Status "needs_ocr" when the text layer is missing or unreadable (every page is
+    to be read by OCR), or when some pages are pictures of pages among pages of text (those pages;
+    the paragraphs are the text layer's)."""
+    lay, meta = _open_layout(body, limits)
+    # Mostly pages without a text layer (scans), or a text layer that is mostly unmapped glyphs.
+    if lay.text_pages * 2 < lay.pages or lay.junk > lay.good:
+        return [], "needs_ocr", meta, tuple(range(lay.pages))
+    paragraphs = rows_to_paragraphs(drop_page_numbers(lay.rows), lay.page_width)
+    return paragraphs, ("needs_ocr" if lay.scans else "ok"), meta, lay.scans
+
+
+def pdf_text_pages(body: bytes, limits: Limits) -> dict[int, tuple[float, float, list[Row]]]:
+    """The text layer's rows of each page that has one, with the page's width and height in
+    points: what OCR'd pages are put among (a PDF of text pages and scanned pages)."""
+    lay, _ = _open_layout(body, limits)
+    out: dict[int, tuple[float, float, list[Row]]] = {}
+    for row in lay.rows:
+        if row.page not in lay.scans:
+            width, height = lay.sizes.get(row.page, (595.0, 842.0))
+            out.setdefault(row.page, (width, height, []))[2].append(row)
+    return out
+
+
+def _open_layout(body: bytes, limits: Limits) -> tuple[_Layout, dict[str, str]]:
     if b"%%EOF" not in body[-8192:]:
         raise fail("truncated PDF: no %%EOF marker at the end")
     _check_stream_sizes(body, limits.max_unpacked_bytes)
@@ -53,18 +80,15 @@ def read_pdf(body: bytes, limits: Limits) -> tuple[list[str], str, dict[str, str
         count = _page_count(doc)
         if count is not None and count > limits.max_pages:
             raise fail(f"PDF too long: {count} pages, more than {limits.max_pages}")
-        rows, pages, text_pages, good, junk, page_width = _layout(doc, limits.max_pages)
+        layout = _layout(doc, limits.max_pages)
         meta = _meta(doc)
     except Exception as exc:
         if getattr(exc, "stage", None):
             raise
         raise fail(f"broken PDF: {type(exc).__name__}: {exc}") from None
-    if pages == 0:
+    if layout[1] == 0:
         raise fail("broken PDF: no pages")
-    # Mostly pages without a text layer (scans), or a text layer that is mostly unmapped glyphs.
-    if text_pages * 2 < pages or junk > good:
-        return [], "needs_ocr", meta
-    return rows_to_paragraphs(drop_page_numbers(rows), page_width), "ok", meta
+    return layout, meta
 
 
 def _page_count(doc: PDFDocument) -> int | None:
@@ -73,8 +97,19 @@ def _page_count(doc: PDFDocument) -> int | None:
     return count if isinstance(count, int) else None
 
 
-def _layout(doc: PDFDocument, max_pages: int) -> tuple[list[Row], int, int, int, int, float]:
-    """Rows of every page, the counts that tell a scan from text, and the widest page's width."""
+class _Layout(NamedTuple):
+    rows: list[Row]
+    pages: int
+    text_pages: int  # pages with a usable text layer
+    good: int  # mapped glyphs
+    junk: int  # glyphs without a Unicode mapping
+    page_width: float  # the widest page's
+    scans: tuple[int, ...]  # pages that are a picture of a page, among pages of text
+    sizes: dict[int, tuple[float, float]]  # page -> (width, height) in points
+
+
+def _layout(doc: PDFDocument, max_pages: int) -> _Layout:
+    """Rows of every page, the counts that tell a scan from text, and the pages' sizes."""
     rsrc = PDFResourceManager(caching=True)
     # No layout analysis in pdfminer (laparams=None): its line grouping splits a line where
     # glyphs of a fallback font (quotes, digits) have other heights, and it is the slow part.
@@ -84,6 +119,8 @@ def _layout(doc: PDFDocument, max_pages: int) -> tuple[list[Row], int, int, int,
     rows: list[Row] = []
     pages = text_pages = good_total = junk_total = 0
     page_width = 0.0
+    scans: list[int] = []
+    sizes: dict[int, tuple[float, float]] = {}
     for number, page in enumerate(PDFPage.create_pages(doc)):
         if number >= max_pages:
             raise fail(f"PDF too long: more than {max_pages} pages")
@@ -91,14 +128,28 @@ def _layout(doc: PDFDocument, max_pages: int) -> tuple[list[Row], int, int, int,
         layout: LTPage = device.get_result()
         pages += 1
         page_width = max(page_width, layout.width)
+        sizes[number] = (float(layout.width), float(layout.height))
         glyphs: list[_Glyph] = []
         junk_total += _glyphs(layout, glyphs)
         good = sum(1 for g in glyphs if g.text and not g.text.isspace())
         good_total += good
         if good >= _MIN_PAGE_CHARS:
             text_pages += 1
+        elif _image_area(layout) >= _SCAN_IMAGE_AREA * max(layout.width * layout.height, 1.0):
+            scans.append(number)
         rows.extend(_rows(glyphs, number, layout.y1))
-    return rows, pages, text_pages, good_total, junk_total, page_width
+    return _Layout(rows, pages, text_pages, good_total, junk_total, page_width, tuple(scans), sizes)
+
+
+def _image_area(item: object) -> float:
+    """The area the pictures of a page cover (the largest, as scans are one picture a page)."""
+    best = 0.0
+    for child in item if isinstance(item, LTContainer) else ():
+        if isinstance(child, LTImage):
+            best = max(best, abs(child.width * child.height))
+        elif isinstance(child, LTContainer):
+            best = max(best, _image_area(child))
+    return best
 
 
 class _Glyph(NamedTuple):

@@ -3,8 +3,9 @@
     manifest = build_web(tmp_path / "web", profile="seeds")  # tests on sys.path: `from web.build import …`
     with TestWeb(manifest.sites_dir) as web: ...
 
-Profiles: "seeds" (tests/web/seeds.py: four sites around the five seeds) and "full"
-(tests/web/full.py: every site system, attachment-only reports, traps, protections, a spam clone).
+Profiles: "seeds" (tests/web/seeds.py: four sites around the five seeds), "full"
+(tests/web/full.py: every site system, attachment-only reports, traps, protections, a spam clone)
+and "scans" (tests/web/scans.py: reports posted as scans).
 The manifest lists what a careful reader takes from each planted report's page, for assertions;
 `manifest.add_report` / `manifest.edit_report` change a site between two crawls.
 """
@@ -57,6 +58,8 @@ class Doc:
     seq: int = 0
     path: str | None = None  # a fixed URL path instead of the system's scheme
     modified: dt.datetime | None = None  # last edit (Last-Modified); default: published
+    # Pictures of the report's pages shown in the body, in order (hrefs; files in extra_files).
+    pictures: list[str] = field(default_factory=list)
     href: str = ""  # set when rendered
     column_name: str = ""
 
@@ -380,7 +383,10 @@ def build_web(root: Path, *, profile: str = "seeds", slow_seconds: float = 5.0) 
     root = Path(root)
     sites_dir = root / "sites"
     sites_dir.mkdir(parents=True, exist_ok=True)
-    builders: dict[str, Callable[..., list[Site]]] = {"seeds": seeds.sites, "full": full.sites}
+    from . import scans
+
+    builders: dict[str, Callable[..., list[Site]]] = {"seeds": seeds.sites, "full": full.sites,
+                                                      "scans": scans.sites}
     manifest = Manifest(root=root, sites_dir=sites_dir,
                         sites_spec=builders[profile](slow_seconds=slow_seconds))
     manifest.refresh()

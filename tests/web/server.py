@@ -40,6 +40,7 @@ CONTENT_TYPES = {
     # Real servers mostly send these two as octet-stream.
     "wps": "application/octet-stream", "ofd": "application/octet-stream",
     "js": "application/javascript", "css": "text/css",
+    "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
 }
 TEXT_TYPES = ("text/html", "text/plain", "text/xml", "application/json", "application/javascript")
 

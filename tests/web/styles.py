@@ -85,6 +85,12 @@ def paragraphs(lines: Sequence[str]) -> str:
     return "\n".join(f"<p>{e(line)}</p>" for line in lines if line.strip())
 
 
+def pictures(hrefs: Sequence[str]) -> str:
+    """Pictures of pages in a body, as editors insert them (a report posted as scans)."""
+    return "\n".join(f'<p style="text-align: center;"><img src="{e(h)}" width="600" '
+                     f'title="{e(h.rsplit("/", 1)[-1])}" border="0" /></p>' for h in hrefs)
+
+
 def article(site: Any, doc: Any, *, crumbs: Sequence[tuple[str, str]], prev: Any = None,
             nxt: Any = None) -> str:
     """An article page around doc.body."""
@@ -112,6 +118,7 @@ def article(site: Any, doc: Any, *, crumbs: Sequence[tuple[str, str]], prev: Any
 {header_line(site.style, doc)}
 <div class="TRS_Editor" id="zoom">
 {paragraphs(doc.body)}
+{pictures(getattr(doc, "pictures", ()))}
 </div>
 {attachments}
 {share}
