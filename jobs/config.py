@@ -14,7 +14,8 @@ from typing import Any, Mapping
 
 __all__ = [
     "Settings", "DatabaseSettings", "CrawlSettings", "ParseSettings", "SearchSettings",
-    "ServiceSettings", "WorkerSettings", "SettingsError", "load_settings", "PROJECT_ROOT",
+    "ServiceSettings", "WorkerSettings", "DiscoverSettings", "SettingsError", "load_settings",
+    "PROJECT_ROOT",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -129,6 +130,21 @@ class OcrSettings:
 
 
 @dataclass(frozen=True)
+class DiscoverSettings:
+    """`sources discover` and the service's discovery; settings.toml's [discover] says why."""
+
+    depth: int = 2
+    schedule: str = "cron: 0 3 1 * *"
+    on_empty_database: bool = True
+    starter_registry: str = ""
+    max_requests: int = 100000
+    max_pages_per_portal: int = 4
+    dead_after_days: int = 60
+    process_timeout_seconds: int = 86400
+    process_memory_mb: int = 2048
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
@@ -137,6 +153,7 @@ class Settings:
     service: ServiceSettings = field(default_factory=ServiceSettings)
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     ocr: OcrSettings = field(default_factory=OcrSettings)
+    discover: DiscoverSettings = field(default_factory=DiscoverSettings)
     # Directory that relative paths (SQLite file, log file) are resolved against.
     base_dir: Path = PROJECT_ROOT
 
@@ -155,6 +172,7 @@ _SECTION_TYPES = {
     "database": DatabaseSettings, "crawl": CrawlSettings, "parse": ParseSettings,
     "search": SearchSettings, "service": ServiceSettings, "worker": WorkerSettings,
     "ocr": OcrSettings,
+    "discover": DiscoverSettings,
 }
 
 

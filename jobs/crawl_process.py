@@ -1,7 +1,8 @@
 """Entry point of one crawl's own process: `python -m jobs.crawl_process --run ID`, a JSON spec on
 stdin.
 
-Started by jobs.tasks.crawl; prints the crawl's counters as one JSON line on stdout at the end.
+Started by jobs.tasks.crawl; prints the crawl's counters as one JSON line on stdout at the end (a
+spec with "job": "discover", from jobs.discovery, runs a discovery and prints its findings).
 (The run id in the arguments lets a later start recognise a crawl process left behind.) It dies
 with its parent: a crawl nobody waits for would keep the run 'running' and could overlap the next
 crawl of its source.
@@ -48,6 +49,8 @@ def main() -> int:
     if spec.get("parent_pid"):
         _die_with_parent(int(spec["parent_pid"]))
     settings = from_dict(spec["settings"])
+    if spec.get("job") == "discover":
+        return _discover(spec, settings)
     from crawler.run import run_crawl  # imported here: Scrapy and Twisted load only in this process
 
     stats = run_crawl(
@@ -57,6 +60,22 @@ def main() -> int:
         busy_timeout_ms=settings.database.busy_timeout_ms,
         compression_level=settings.database.compression_level)
     sys.stdout.write(json.dumps(stats, sort_keys=True) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+def _discover(spec: dict, settings) -> int:
+    """A discovery (jobs.discovery): its findings and counters as the one JSON line."""
+    from crawler.discovery import run_discovery
+
+    found = run_discovery(
+        crawl=settings.crawl, database_url=settings.database.url if spec.get("store", True) else None,
+        run_id=spec["run_id"], start_urls=spec["start_urls"], depth=spec["depth"],
+        max_pages_per_portal=settings.discover.max_pages_per_portal,
+        max_requests=settings.discover.max_requests,
+        busy_timeout_ms=settings.database.busy_timeout_ms,
+        compression_level=settings.database.compression_level)
+    sys.stdout.write(json.dumps(found) + "\n")
     sys.stdout.flush()
     return 0
 

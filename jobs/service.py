@@ -8,6 +8,10 @@
 - SIGTERM or SIGINT stops it cleanly: running crawls are terminated and marked interrupted, their
   captures kept for the next parse. A second signal exits at once.
 - Sources are re-read every SYNC_SECONDS, so sources added or changed while it runs are scheduled.
+  Sources whose site moved, closed or is dead are not crawled (their successors are sources too).
+- Discovery of government sites from the portals (sources with hints discover = true) runs on the
+  [discover] schedule. On an empty database the starter registry is imported and discovered from
+  first; the sources' crawls start when that discovery ends.
 """
 from __future__ import annotations
 
@@ -29,8 +33,8 @@ from jobs.scheduler import JobSpec, Scheduler, ScheduleDefaults, parse_schedule
 from storage.db import Database
 from storage.models import CrawlRun, SchedulerEvent, Source
 
-__all__ = ["run_service", "crawl_source_job", "parse_job", "ocr_job", "PARSE_JOB_ID", "OCR_JOB_ID",
-           "SYNC_SECONDS"]
+__all__ = ["run_service", "crawl_source_job", "parse_job", "ocr_job", "discover_job",
+           "PARSE_JOB_ID", "OCR_JOB_ID", "DISCOVER_JOB_ID", "SYNC_SECONDS"]
 
 log = logging.getLogger("govreports.service")
 
@@ -41,6 +45,7 @@ _tokenizer_lock = threading.Lock()
 _bad_schedules: set[tuple[str, str | None]] = set()
 PARSE_JOB_ID = "parse-pending"
 OCR_JOB_ID = "ocr-pending"  # its own job: OCR is slow, and must not hold up parsing
+DISCOVER_JOB_ID = "discover-sites"
 # How often the sources table is re-read for added, removed or rescheduled sources.
 SYNC_SECONDS = 30
 # Exit status when another `serve` holds the database (SQLite) or the schedule settings are wrong.
@@ -87,6 +92,9 @@ def crawl_source_job(source_name: str) -> None:
         _record_event(_job_id(source_name), "skipped", str(busy))
         return
     _log_outcome(source_name, summary)
+    resync = _state.get("resync")
+    if resync is not None:
+        resync.set()  # a crawl slot is free: the next source waiting for its first crawl
 
 
 def _log_outcome(source_name: str, summary: tasks.CrawlSummary) -> None:
@@ -139,6 +147,39 @@ def ocr_job() -> None:
         log.info("ocr: %s", summary.counters())
 
 
+def discover_job() -> None:
+    """Discovery from the portals marked as discovery roots; the new sources are scheduled at once."""
+    from jobs.discovery import DiscoveryBusy, discover, discovery_roots
+    settings: Settings = _state["settings"]
+    db: Database = _state["db"]
+    cancel: threading.Event = _state["cancel"]
+    try:
+        roots = discovery_roots(db)
+        if not roots or cancel.is_set():
+            return
+        log.info("discovery: from %d portals, %d links deep", len(roots), settings.discover.depth)
+        progress = Progress("discovery", tty=False, interval=settings.service.progress_log_seconds)
+        try:
+            summary = discover(settings, db, roots, trigger="schedule", stop=cancel,
+                               progress=progress, locks=_state["locks"])
+        except DiscoveryBusy as busy:
+            log.warning("discovery skipped: %s", busy)
+            _record_event(DISCOVER_JOB_ID, "skipped", str(busy))
+            return
+        log.info("discovery run %s %s: %d requests, %d sources added, %d updated, %d unchanged, "
+                 "%d listed sites are not government sites", summary.run_id, summary.status,
+                 summary.counters.get("fetch/requests", 0), summary.count("added"),
+                 summary.count("updated"), summary.count("unchanged"), len(summary.rejected))
+    finally:
+        hold = _state.get("hold_crawls")
+        if hold is not None and hold.is_set():
+            hold.clear()
+            log.info("first discovery done: crawling the sources")
+        resync = _state.get("resync")
+        if resync is not None:
+            resync.set()
+
+
 def _record_event(job_id: str, event: str, detail: str | None) -> None:
     db: Database = _state["db"]
     try:
@@ -157,6 +198,7 @@ def schedule_defaults(settings: Settings) -> ScheduleDefaults:
 
 def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
     """Schedule every source with start URLs (keeping unchanged jobs as they are); returns how many."""
+    from storage.sources import INACTIVE_STATES
     svc = settings.service
     defaults = schedule_defaults(settings)
     jobs = [JobSpec(PARSE_JOB_ID, "jobs.service:parse_job",
@@ -164,16 +206,39 @@ def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
     if settings.ocr.enabled:
         jobs.append(JobSpec(OCR_JOB_ID, "jobs.service:ocr_job", parse_schedule(
             f"every {settings.ocr.interval_minutes}m", ScheduleDefaults())))
+    try:
+        jobs.append(JobSpec(DISCOVER_JOB_ID, "jobs.service:discover_job",
+                            parse_schedule(settings.discover.schedule, ScheduleDefaults())))
+    except ValueError as exc:
+        if ("discover", settings.discover.schedule) not in _bad_schedules:
+            _bad_schedules.add(("discover", settings.discover.schedule))
+            log.error("[discover] schedule: %s; discovery not scheduled", exc)
+    hold = _state.get("hold_crawls")
     with db.session() as s:
         sources = [(src.name, src.schedule, bool(src.start_urls))
-                   for src in s.scalars(select(Source).order_by(Source.name))]
+                   for src in s.scalars(select(Source).order_by(Source.name))
+                   if src.site_state not in INACTIVE_STATES and not (hold is not None and hold.is_set())]
         crawled = {name for (name,) in s.execute(
             select(Source.name).join(CrawlRun, CrawlRun.source_id == Source.id).distinct())}
     now = dt.datetime.now(dt.timezone.utc)
     described = {}
+    # Sources never crawled are handed to the scheduler as crawl slots free up, not all at once:
+    # a discovery adds thousands, and a first crawl left waiting in the executor's queue past
+    # misfire_grace_seconds is dropped as missed until its first slot (the next day). With workers
+    # the broker's queue holds the backlog instead.
+    registered = {job_id for job_id, _ in scheduler.jobs()}
+    waiting = sum(1 for name, _, urls in sources if urls and name not in crawled
+                  and _job_id(name) in registered)
+    free = None if settings.worker.broker_url else max(0, svc.max_concurrent_crawls - waiting)
+    deferred = 0
     for name, text, has_urls in sources:
         if not has_urls:
             continue
+        if name not in crawled and _job_id(name) not in registered and free is not None:
+            if free <= 0:
+                deferred += 1
+                continue
+            free -= 1
         try:
             schedule = parse_schedule(text, defaults)
         except ValueError as exc:
@@ -191,19 +256,30 @@ def _sync_jobs(scheduler: Scheduler, settings: Settings, db: Database) -> int:
             log.info("source %s: scheduled %s", *described[job_id])
     for job_id in removed:
         log.info("job %s: its source is gone; unscheduled", job_id)
-    return len(jobs) - 1 - (1 if settings.ocr.enabled else 0)
+    if deferred:
+        log.info("%d sources wait for their first crawl (%d crawls at a time)", deferred,
+                 svc.max_concurrent_crawls)
+    return len(described)
 
 
-def _import_starter_sources(db: Database) -> None:
-    """A fresh database gets the starter registry of official portals, so `serve` has work."""
+def _import_starter_sources(db: Database, settings: Settings | None = None) -> bool:
+    """A fresh database gets the starter registry of official portals, so `serve` has work;
+    True when it did (the database was empty)."""
+    from jobs.governments import link_sources
     from jobs.registry import STARTER_REGISTRY, load_registry
     from storage.sources import upsert_sources
+    registry = STARTER_REGISTRY
+    if settings is not None and settings.discover.starter_registry:
+        registry = settings.path(settings.discover.starter_registry)
     with db.session() as s:
         if s.scalar(select(Source.id).limit(1)) is not None:
-            return
-        added, _ = upsert_sources(s, load_registry(STARTER_REGISTRY))
-    log.info("no sources registered yet: added the %d sources of the starter registry "
-             "(see `govreports sources list`; add your own with `govreports sources add`)", added)
+            return False
+        added, _ = upsert_sources(s, load_registry(registry))
+        link_sources(s)
+    log.info("no sources registered yet: added the %d sources of the starter registry %s "
+             "(see `govreports sources list`; add your own with `govreports sources add`)", added,
+             registry)
+    return True
 
 
 def _become_leader(settings: Settings, db: Database, locks: Locks,
@@ -238,7 +314,15 @@ def _run_active(settings: Settings, db: Database, locks: Locks, leader: HeldLock
     failed = tasks.recover(db, locks=locks)
     if failed:
         log.warning("marked crawl runs interrupted by a dead process as failed: %s", failed)
-    _import_starter_sources(db)
+    from jobs.governments import ensure_divisions
+    ensure_divisions(db)
+    fresh = _import_starter_sources(db, settings)
+    _state["resync"] = threading.Event()
+    _state["hold_crawls"] = threading.Event()
+    if fresh and settings.discover.on_empty_database:
+        from jobs.discovery import discovery_roots
+        if discovery_roots(db):
+            _state["hold_crawls"].set()
     svc = settings.service
     scheduler = Scheduler(engine=db.engine, timezone=svc.timezone,
                           misfire_grace_seconds=svc.misfire_grace_seconds,
@@ -255,13 +339,18 @@ def _run_active(settings: Settings, db: Database, locks: Locks, leader: HeldLock
         scheduler.run_now(PARSE_JOB_ID)
         if settings.ocr.enabled:
             scheduler.run_now(OCR_JOB_ID)  # and an OCR run cut short resumes
+        if _state["hold_crawls"].is_set():
+            log.info("empty database: discovering government sites from the starter registry's "
+                     "portals before crawling")
+            scheduler.run_now(DISCOVER_JOB_ID)
         next_sync = time.monotonic() + SYNC_SECONDS
         while not stop.wait(0.5):
             if leader.lost.is_set():
                 log.error("lost the scheduler lock (database connection broken?): stopping "
                           "running jobs and standing by")
                 return
-            if time.monotonic() >= next_sync:
+            if time.monotonic() >= next_sync or _state["resync"].is_set():
+                _state["resync"].clear()
                 next_sync = time.monotonic() + SYNC_SECONDS
                 try:
                     _sync_jobs(scheduler, settings, db)

@@ -193,11 +193,26 @@ def _crawl_locked(settings: Settings, db: Database, run_id: int, start_urls: lis
                 error = f"{error}; {msg}" if error else msg
     with db.session() as s:
         runs.finish_run(s, run_id, status=status, error=error, stats=summary.counters())
+        if source is not None and status != "interrupted" and int(fetch_stats.get("fetch/requests", 0)):
+            _note_site(s, settings, source.id, reachable=not _unreachable(fetch_stats),
+                       note=fetch_errors[0] if fetch_errors else error)
     progress.close()
     notify.after_crawl(settings, db, run_id=run_id, source=source, started_at=started,
                        status=status)
     return CrawlSummary(run_id=run_id, status=status, fetch=fetch_stats, parse=summary,
                         fetch_errors=fetch_errors, error=error)
+
+
+def _note_site(session: Any, settings: Settings, source_id: int, *, reachable: bool,
+               note: str | None) -> None:
+    """A crawl that reached the site (or not): failing, then dead after [discover] dead_after_days."""
+    import datetime as dt
+
+    from storage.sources import note_reachability
+    src = session.get(Source, source_id)
+    if src is not None:
+        note_reachability(src, reachable, note=note,
+                          dead_after=dt.timedelta(days=settings.discover.dead_after_days))
 
 
 # --------------------------------------------------------------------------- recovery

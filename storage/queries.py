@@ -1,5 +1,6 @@
 """The read side: one report in full, export rows, the collection's status, and coverage (who
-published their annual report, and whether before the legal deadline).
+published their annual report, and whether before the legal deadline: storage.coverage, re-exported
+here).
 
 Every function returns plain JSON-ready values (dates as ISO strings), so the CLI can print them
 as a table or as JSON without knowing the models.
@@ -7,14 +8,14 @@ as a table or as JSON without knowing the models.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from typing import Any, Iterator
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from pipeline.tokens import Tokenizer
+from storage.coverage import COVERAGE_COLUMNS, LEGAL_TZ, coverage, legal_deadline
 from storage.models import (Capture, CrawlRun, OcrDocument, OcrPage, Publication, Report,
                             ReportVersion, Source)
 from storage.search import Filters, filter_clauses, index_first, matching_ids
@@ -23,13 +24,8 @@ __all__ = ["report_detail", "export_rows", "EXPORT_COLUMNS", "status", "possible
            "ocr_status", "coverage",
            "COVERAGE_COLUMNS", "legal_deadline"]
 
-# 《法治政府建设与责任落实督察工作规定》 art. 25: the annual report is made public before 1 April
-# of the following year; dates are read on China's calendar.
-LEGAL_TZ = ZoneInfo("Asia/Shanghai")
 EXPORT_COLUMNS = ("id", "title", "issuer", "report_year", "published_at", "kind", "region_code",
                   "region_name", "url", "urls", "official", "text", "content_sha256")
-COVERAGE_COLUMNS = ("source_id", "source", "issuer", "region_code", "status", "found", "on_time",
-                    "report_id", "title", "published_at", "first_seen", "url")
 
 
 def _iso(value: dt.date | dt.datetime | None) -> str | None:
@@ -185,110 +181,3 @@ def ocr_status(session: Session) -> dict[str, Any]:
             "seconds_per_page": round(float(seconds) / int(pages), 2) if pages else None,
             "mean_confidence": round(float(conf), 4) if conf is not None else None}
 
-
-def legal_deadline(year: int) -> dt.date:
-    """The first day on which a report on *year* is late."""
-    return dt.date(year + 1, 4, 1)
-
-
-_STATES = ("on_time", "late", "undated", "missing", "pending")
-
-
-def _norm(name: str | None) -> str:
-    return "".join((name or "").split())
-
-
-def coverage(session: Session, *, year: int, region: str | None = None,
-             deadline: dt.date | None = None, today: dt.date | None = None) -> dict[str, Any]:
-    """For every source expected to publish (all sources, unless hints say
-    {"expects_report": false}), whether its annual report on *year* was found, when it was
-    published and whether before *deadline* (default: 1 April of the next year).
-
-    A report belongs to a source when its issuer is the source's issuer (or it has none and was
-    captured from the source) or, for a source with no issuer, when it was captured from the
-    source or has the source's division code. Status:
-    on_time / late (by publication date; without one, seen by us before the deadline counts as on
-    time), undated (found, date unknown, first seen after the deadline), missing, or pending
-    (not found, deadline not reached). Returns {"year", "deadline", "rows", "totals", "regions"}.
-    """
-    deadline = deadline or legal_deadline(year)
-    today = today or dt.datetime.now(LEGAL_TZ).date()
-    sources = [s for s in session.scalars(sa.select(Source).order_by(Source.division_code, Source.id))
-               if (s.hints or {}).get("expects_report", True) is not False
-               and (not region or (s.division_code or "").startswith(region))]
-    reports = session.execute(
-        sa.select(Report.id, Report.title, Report.issuer, Report.region_code, Report.published_at)
-        .where(Report.kind == "annual_report", Report.report_year == year)).all()
-    ids = [r[0] for r in reports]
-    captured: dict[int, set[int]] = defaultdict(set)  # source id -> report ids
-    first_seen: dict[int, dt.datetime] = {}
-    first_url: dict[int, str] = {}
-    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        for sid, rid in session.execute(sa.select(Capture.source_id, Capture.report_id).distinct()
-                                        .where(Capture.report_id.in_(chunk), Capture.source_id.is_not(None))):
-            captured[sid].add(rid)
-        for rid, seen, url in session.execute(
-                sa.select(Publication.report_id, Publication.first_seen, Publication.url)
-                .where(Publication.report_id.in_(chunk))
-                .order_by(Publication.first_seen, Publication.id)):
-            first_seen.setdefault(rid, seen)
-            first_url.setdefault(rid, url)
-
-    rows = []
-    for src in sources:
-        if src.issuer:
-            # Or, when the parser read no issuer, captured from this source.
-            matches = [r for r in reports if _norm(r[2]) == _norm(src.issuer)
-                       or (not r[2] and r[0] in captured.get(src.id, ()))]
-        else:
-            matches = [r for r in reports if r[0] in captured.get(src.id, ())
-                       or (src.division_code and r[3] == src.division_code)]
-        # The earliest publication decides whether the duty was met.
-        matches.sort(key=lambda r: (r[4] is None, r[4] or dt.date.max, r[0]))
-        rows.append(_coverage_row(src, matches[0] if matches else None, deadline, today,
-                                  first_seen, first_url))
-    return {"year": year, "deadline": deadline.isoformat(), "rows": rows,
-            "totals": _tally(rows), "regions": _regions(rows)}
-
-
-def _coverage_row(src: Source, match: Any, deadline: dt.date, today: dt.date,
-                  first_seen: dict[int, dt.datetime], first_url: dict[int, str]) -> dict[str, Any]:
-    row: dict[str, Any] = {"source_id": src.id, "source": src.name, "issuer": src.issuer,
-                           "region_code": src.division_code, "found": match is not None,
-                           "report_id": None, "title": None, "published_at": None,
-                           "first_seen": None, "url": None}
-    if match is None:
-        row.update(status="missing" if today >= deadline else "pending", on_time=None)
-        return row
-    rid, title, _, _, published = match
-    seen = first_seen.get(rid)
-    seen_day = seen.astimezone(LEGAL_TZ).date() if seen is not None else None
-    if published is not None:
-        state = "on_time" if published < deadline else "late"
-    elif seen_day is not None and seen_day < deadline:
-        state = "on_time"
-    else:
-        state = "undated"
-    row.update(report_id=rid, title=title, published_at=_iso(published),
-               first_seen=_iso(seen), url=first_url.get(rid), status=state,
-               on_time={"on_time": True, "late": False}.get(state))
-    return row
-
-
-def _tally(rows: list[dict[str, Any]]) -> dict[str, int]:
-    counts = Counter(r["status"] for r in rows)
-    return {"expected": len(rows), "found": sum(1 for r in rows if r["found"]),
-            **{state: counts.get(state, 0) for state in _STATES}}
-
-
-def _regions(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Totals per province (first 2 digits of the division code) and city (first 4)."""
-    groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        code = row["region_code"] or ""
-        if len(code) < 4:
-            continue
-        for level, size in (("province", 2), ("city", 4)):
-            groups[(level, code[:size] + "0" * (len(code) - size))].append(row)
-    return [{"level": level, "region_code": code, **_tally(members)}
-            for (level, code), members in sorted(groups.items(), key=lambda g: (g[0][1], g[0][0] != "province"))]

@@ -159,7 +159,7 @@ def test_coverage_marks_on_time_late_undated_and_missing(db, world):
     assert (youyang["found"], youyang["on_time"], youyang["published_at"], youyang["report_id"]) == (
         True, True, "2025-03-20", world["youyang-2024-bureau"])
     assert cov["totals"] == {"expected": 7, "found": 6, "on_time": 4, "late": 1, "undated": 1,
-                             "missing": 1, "pending": 0}
+                             "missing": 1, "pending": 0, "no_site": 0}
     regions = {(r["level"], r["region_code"]): r for r in cov["regions"]}
     assert regions[("province", "500000")]["expected"] == 6
     assert regions[("city", "500100")]["late"] == 1 and regions[("city", "500100")]["missing"] == 1

@@ -194,40 +194,61 @@ def export(obj: Context, fmt: str, output: str | None, query: str | None, year, 
 @cli.command()
 @click.option("--year", type=int, required=True, help="The year reported on.")
 @click.option("--region", metavar="CODE", help="Division code prefix: 50, 5001, 500117.")
+@click.option("--level", type=click.Choice(["province", "prefecture", "county"]),
+              help="Only governments at this level (and their departments).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
               help="Output (default: table on a terminal, JSON otherwise).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File (default: stdout).")
 @pass_ctx
-def coverage(obj: Context, year: int, region: str | None, fmt: str | None,
+def coverage(obj: Context, year: int, region: str | None, level: str | None, fmt: str | None,
              output: str | None) -> None:
-    """Which sources published their report on YEAR, and whether before the legal deadline
-    (1 April of the following year)."""
+    """For every government that must publish (every province, prefecture and county, and the
+    departments found), whether its report on YEAR was published before the legal deadline
+    (1 April of the following year): on_time, late, undated, missing, pending, or no_site (no
+    site of it is known)."""
     import csv
+
+    from jobs.governments import ensure_divisions, link_sources
     from storage.queries import coverage as read_coverage
+    ensure_divisions(obj.db)
     with obj.db.session() as s:
-        data = read_coverage(s, year=year, region=region)
+        link_sources(s)
+    with obj.db.session() as s:
+        data = read_coverage(s, year=year, region=region, level=level)
     fmt = fmt or ("table" if sys.stdout.isatty() and not output else "json")
     out = open(output, "w", encoding="utf-8", newline="") if output else sys.stdout
     try:
         if fmt == "json":
             out.write(json.dumps(data, ensure_ascii=False, default=str, indent=1) + "\n")
         elif fmt == "csv":
-            columns = ["source", "issuer", "region_code", "status", "on_time", "found",
-                       "published_at", "first_seen", "report_id", "title", "url"]
+            columns = ["issuer", "region_code", "level", "kind", "status", "on_time", "found",
+                       "published_at", "first_seen", "report_id", "title", "url", "source", "site",
+                       "site_state", "government_id", "parent_code"]
             writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(data["rows"])
         else:
-            click.echo(f"reports on {year}, due before {data['deadline']}", file=out)
-            for row in data["rows"]:
-                click.echo(f"  {row['status']:<8} {row['region_code'] or '-':<7} {row['source']:<28} "
-                           f"{row['published_at'] or '':<10}  {row['title'] or ''}", file=out)
-            totals = data["totals"]
-            click.echo("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()), file=out)
-            for reg in data["regions"]:
-                click.echo(f"  {reg['level']:<8} {reg['region_code']}: found {reg['found']} of "
-                           f"{reg['expected']}, on time {reg.get('on_time', 0)}, late "
-                           f"{reg.get('late', 0)}, missing {reg.get('missing', 0)}", file=out)
+            _coverage_table(data, year, out)
     finally:
         if output:
             out.close()
+
+
+def _coverage_table(data: dict[str, Any], year: int, out: Any) -> None:
+    click.echo(f"reports on {year}, due before {data['deadline']}", file=out)
+    for row in data["rows"]:
+        who = row["issuer"] or row["source"] or ""
+        where = row["title"] or row["site"] or ""
+        click.echo(f"  {row['status']:<8} {row['region_code'] or '-':<7} {(row['level'] or '-'):<10} "
+                   f"{who:<24} {row['published_at'] or '':<10}  {where}", file=out)
+    totals = data["totals"]
+    click.echo("totals: " + ", ".join(f"{k} {v}" for k, v in totals.items()), file=out)
+    for lvl in data.get("levels", []):
+        click.echo(f"  {lvl['level']:<10} {lvl['kind']:<10}: found {lvl['found']} of {lvl['expected']}, "
+                   f"on time {lvl['on_time']}, late {lvl['late']}, missing {lvl['missing']}, "
+                   f"no known site {lvl['no_site']}", file=out)
+    for reg in data["regions"]:
+        click.echo(f"  {reg['level']:<8} {reg['region_code']}: found {reg['found']} of "
+                   f"{reg['expected']}, on time {reg.get('on_time', 0)}, late "
+                   f"{reg.get('late', 0)}, missing {reg.get('missing', 0)}, no known site "
+                   f"{reg.get('no_site', 0)}", file=out)
