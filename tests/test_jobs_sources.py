@@ -18,6 +18,23 @@ def test_starter_registry_holds_only_official_portals_unverified():
         assert spec.verified is False
 
 
+def test_starter_registry_names_each_site_by_its_owner():
+    """A source's issuer is the government or department that runs the site (coverage credits it),
+    and its division code is that issuer's own: the code resolved from the issuer's name."""
+    from pipeline.regions import region_by_code, resolve_region
+
+    for spec in load_registry(STARTER_REGISTRY):
+        if spec.name == "www.gov.cn":
+            continue
+        assert spec.issuer and spec.division_code, spec.name
+        assert not spec.issuer.endswith(("街道", "办事处", "办公室")), spec.name  # a site has no sub-office owner
+        region = resolve_region(spec.issuer)
+        if region is None:  # a development zone: its name carries its city's, without 市
+            region = region_by_code(spec.division_code)
+            assert region and region.name.split("省")[-1].rstrip("市") in spec.issuer, spec.name
+        assert region.code == spec.division_code, (spec.name, spec.issuer)
+
+
 @pytest.mark.parametrize("text, message", [
     ('[[source]]\nstart_urls = ["http://a.gov.cn/"]\n', "'name' is required"),
     ('[[source]]\nname = "a"\nstart_urls = []\n', "'start_urls' must be"),
