@@ -1,6 +1,7 @@
 """The ASGI app: routes (api.py, pages.py), limits, security headers, and errors as JSON or pages."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from pathlib import Path
@@ -96,7 +97,16 @@ def create_app(settings: Settings, db: Database | None = None, *, tokenizer: Any
     db = db or tasks.open_db(settings)
     state = WebState(settings, db, tokenizer=tokenizer, crawls=crawls)
 
-    app = FastAPI(title="govreports", version="1",
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        try:
+            yield
+        finally:
+            state.crawls.close()
+            if own_db:
+                db.dispose()
+
+    app = FastAPI(title="govreports", version="1", lifespan=lifespan,
                   description="Chinese local governments' annual rule-of-law reports "
                               "(法治政府建设年度报告): search, reports, coverage, sources, crawl runs. "
                               "Reads are open; writes need `Authorization: Bearer <[web] token>`.",
@@ -105,12 +115,6 @@ def create_app(settings: Settings, db: Database | None = None, *, tokenizer: Any
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-
-    @app.on_event("shutdown")
-    def _close() -> None:
-        state.crawls.close()
-        if own_db:
-            db.dispose()
 
     @app.middleware("http")
     async def limits_and_headers(request: Request, call_next):
