@@ -139,6 +139,7 @@ def test_search_with_filters_then_open_the_report(page, server, crawled_web):
     assert "共 1 篇" in page.locator("#result-count").inner_text()
     page.locator(".hit a.title").first.click()
     assert page.locator("#report-title").inner_text() == planted["title"]
+    shot(page, "report")
     toc = page.locator("nav.toc a")
     assert toc.count() >= 2
     first = toc.first
@@ -147,7 +148,6 @@ def test_search_with_filters_then_open_the_report(page, server, crawled_web):
     assert page.url.endswith(anchor) and page.locator(anchor).inner_text() == first.inner_text()
     assert planted["issuer"] in page.locator("dl.fields").inner_text()
     assert page.locator("#publications a[href^='http']").first.get_attribute("href") == planted["urls"][0]
-    shot(page, "report")
 
 
 def test_version_diff(page, server, crawled_web):
@@ -159,6 +159,7 @@ def test_version_diff(page, server, crawled_web):
     added = page.locator("table.diff ins")
     assert any(EDIT in added.nth(i).inner_text() for i in range(added.count()))
     assert "增加 1 行" in page.locator("#diff-summary").inner_text()
+    page.locator("table.diff tr.added, table.diff tr.changed").first.scroll_into_view_if_needed()
     shot(page, "diff")
     page.get_by_role("link", name="行内").click()
     assert EDIT in page.locator(".diff.inline").inner_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,10 @@ def create_app(settings: Settings, db: Database | None = None, *, tokenizer: Any
     """The web app on *db* (opened from *settings* when not given, and closed with the app)."""
     from jobs import tasks
     from jobs.web import api, pages
+    from storage.db import tune_for_reading
     own_db = db is None
     db = db or tasks.open_db(settings)
+    tune_for_reading(db)
     state = WebState(settings, db, tokenizer=tokenizer, crawls=crawls)
 
     @contextlib.asynccontextmanager
@@ -129,8 +132,11 @@ def create_app(settings: Settings, db: Database | None = None, *, tokenizer: Any
         if length is not None and (not length.isdigit() or int(length) > state.web.max_request_bytes):
             return _error_response(request, 413, f"request body larger than "
                                                  f"{state.web.max_request_bytes} bytes")
+        started = time.perf_counter()
         response = await call_next(request)
         h = response.headers
+        # How long the app took (bench/web_speed.py reads it; browsers show it in their tools).
+        h["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
         h.setdefault("Content-Security-Policy", PAGE_CSP)
         h.setdefault("X-Content-Type-Options", "nosniff")
         h.setdefault("Referrer-Policy", "no-referrer")
