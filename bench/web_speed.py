@@ -26,6 +26,7 @@ import argparse
 import http.client
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -129,7 +130,7 @@ class Server:
                 break
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the web app did not start")
+                    raise SystemExit("the web app did not start") from None
                 time.sleep(0.2)
 
     def stop(self) -> None:
@@ -238,6 +239,7 @@ def measure(name: str, url: str, args: argparse.Namespace) -> None:
             server.stop()
     finally:
         db.dispose()
+        shutil.rmtree(root, ignore_errors=True)
     with db.session() as s:
         n = s.scalar(sa.select(sa.func.count()).select_from(Report))
     print(f"\n== {name}: {n:,} reports; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
