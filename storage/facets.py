@@ -1,6 +1,6 @@
 """Facet counts beside a search: how many of its matches are of each year, province and kind.
 
-Counted exactly up to a limit of matches (the web app's [web] exact_count_limit, 5,000); past it
+Counted exactly up to a limit of matches (the web app's [web] exact_count_limit, 1,000); past it
 they are counted on the most recently stored matches that many and scaled up to an estimated total
 (the share of the collection stored since the oldest of them), shown as estimates. A common word
 matches most of a large collection, and counting all its matches three ways would cost more than
@@ -31,7 +31,7 @@ def province_name(code: str | None) -> str:
 
 
 def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
-                  filters: Filters = Filters(), exact_limit: int = 5000) -> dict[str, Any]:
+                  filters: Filters = Filters(), exact_limit: int = 1000) -> dict[str, Any]:
     """{"total", "estimated", "years": [{"value", "count"}], "provinces": [{"code", "name",
     "count"}], "kinds": [{"value", "count"}]} of the reports matching *query* and *filters*,
     largest first (years newest first). Raises QueryError like storage.search.search."""
