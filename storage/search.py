@@ -666,12 +666,14 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
             Report.kind, Report.region_code, Report.text]
     if plan.tree is None:
-        rows = session.execute(
-            sa.select(*cols).where(*filter_clauses(filters))
+        # Ids first: sorting the matches with their texts would carry every text through the sort.
+        ids = session.execute(
+            sa.select(Report.id).where(*filter_clauses(filters))
             .order_by(Report.published_at.desc().nulls_last(), Report.id.desc())
-            .limit(limit).offset(offset)).all()
-        page = [(r[0], 0.0) for r in rows]
-        found = {r[0]: r for r in rows}
+            .limit(limit).offset(offset)).scalars().all()
+        page = [(i, 0.0) for i in ids]
+        found = {r[0]: r for r in session.execute(
+            sa.select(*cols).where(Report.id.in_(ids)))} if ids else {}
     else:
         rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
         with index_first(session):
