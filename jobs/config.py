@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 __all__ = [
     "Settings", "DatabaseSettings", "CrawlSettings", "ParseSettings", "SearchSettings",
-    "ServiceSettings", "WorkerSettings", "DiscoverSettings", "SettingsError", "load_settings",
+    "ServiceSettings", "WorkerSettings", "DiscoverSettings", "WebSettings", "SettingsError", "load_settings",
     "PROJECT_ROOT",
 ]
 
@@ -145,6 +145,26 @@ class DiscoverSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The web app and HTTP API (`govreports web`); settings.toml's [web] says why."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8080
+    token: str = ""
+    session_secret: str = ""
+    allow_private_crawl_urls: bool = False
+    max_query_chars: int = 200
+    max_page_size: int = 100
+    max_offset: int = 10000
+    requests_per_minute: int = 600
+    writes_per_minute: int = 30
+    max_request_bytes: int = 65536
+    exact_count_limit: int = 1000
+    max_web_crawls: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
@@ -154,6 +174,7 @@ class Settings:
     worker: WorkerSettings = field(default_factory=WorkerSettings)
     ocr: OcrSettings = field(default_factory=OcrSettings)
     discover: DiscoverSettings = field(default_factory=DiscoverSettings)
+    web: WebSettings = field(default_factory=WebSettings)
     # Directory that relative paths (SQLite file, log file) are resolved against.
     base_dir: Path = PROJECT_ROOT
 
@@ -173,6 +194,7 @@ _SECTION_TYPES = {
     "search": SearchSettings, "service": ServiceSettings, "worker": WorkerSettings,
     "ocr": OcrSettings,
     "discover": DiscoverSettings,
+    "web": WebSettings,
 }
 
 

@@ -385,6 +385,10 @@ def run_service(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    web_server = None
+    if settings.web.enabled:  # the web app beside the scheduler ([web] enabled)
+        from jobs.web import start_web_thread
+        web_server, _ = start_web_thread(settings)
     try:
         while not stop.is_set():
             leader = _become_leader(settings, db, locks, stop)
@@ -398,5 +402,7 @@ def run_service(settings: Settings) -> int:
         log.info("govreports service stopped")
         return 0
     finally:
+        if web_server is not None:
+            web_server.should_exit = True
         locks.close()
         db.dispose()

@@ -21,7 +21,7 @@ from storage.reports import DISPLAYED_FIELDS
 from storage.search import index_report, remove_from_index
 
 __all__ = ["SplitOutcome", "MergeOutcome", "split_publication", "merge_reports", "kept_apart",
-           "SplitError"]
+           "SplitError", "describe_merge_reason"]
 
 
 class SplitError(ValueError):
@@ -192,3 +192,30 @@ def kept_apart(session: Session) -> dict[int, frozenset[int]]:
         if pinned:
             out[pub_id] = frozenset(apart)
     return out
+
+
+def describe_merge_reason(reason: dict[str, Any]) -> str:
+    """A publication's merge_reason in words: how it came to this report, then earlier steps."""
+    parts = []
+    while isinstance(reason, dict) and reason:
+        method = reason.get("method")
+        if method == "first":
+            text = "first publication of the report"
+        elif method == "exact":
+            text = "same text (exact content hash)"
+        elif method == "near":
+            text = f"near duplicate, similarity {reason.get('score')}"
+        elif method == "split":
+            text = f"split off report {reason.get('was_report')} at {reason.get('at')}"
+        else:
+            text = str(method)
+        if reason.get("reason") and method in ("exact", "near"):
+            text += f" ({reason['reason']})"
+        if reason.get("job"):
+            text += f", merged by the {reason['job']} job from report {reason.get('was_report')}"
+            text += f" at {reason.get('at')}" if reason.get("at") else ""
+        if reason.get("note"):
+            text += f": {reason['note']}"
+        parts.append(text)
+        reason = reason.get("previous")
+    return "; before that: ".join(parts) or "unknown"

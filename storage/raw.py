@@ -50,3 +50,17 @@ def get_body(session: Session, digest: str) -> bytes | None:
     if compression == "none":
         return bytes(data)
     raise ValueError(f"body {digest}: unknown compression {compression!r}")
+
+
+def capture_body(session: Session, capture_id: int) -> tuple[dict, bytes | None] | None:
+    """A capture's fields (url, final_url, content_type, fetched_at, http_status, fetch_state,
+    body_sha256, report_id) and its raw body (None when nothing was kept); None if unknown."""
+    from storage.models import Capture
+    c = session.get(Capture, capture_id)
+    if c is None:
+        return None
+    info = {"id": c.id, "url": c.url, "final_url": c.final_url, "content_type": c.content_type,
+            "fetched_at": c.fetched_at.isoformat() if c.fetched_at else None,
+            "http_status": c.http_status, "fetch_state": c.fetch_state,
+            "body_sha256": c.body_sha256, "report_id": c.report_id, "role": c.role}
+    return info, (get_body(session, c.body_sha256) if c.body_sha256 else None)

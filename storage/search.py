@@ -44,7 +44,7 @@ __all__ = [
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
     "facet_tokens", "make_snippet", "RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
     "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE",
-    "COMMON_MIN_REPORTS",
+    "COMMON_MIN_REPORTS", "newest_matching_ids",
 ]
 
 # bm25 column weights (title, body, sub, facets): a word in the title says most about the report;
@@ -666,12 +666,14 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
             Report.kind, Report.region_code, Report.text]
     if plan.tree is None:
-        rows = session.execute(
-            sa.select(*cols).where(*filter_clauses(filters))
+        # Ids first: sorting the matches with their texts would carry every text through the sort.
+        ids = session.execute(
+            sa.select(Report.id).where(*filter_clauses(filters))
             .order_by(Report.published_at.desc().nulls_last(), Report.id.desc())
-            .limit(limit).offset(offset)).all()
-        page = [(r[0], 0.0) for r in rows]
-        found = {r[0]: r for r in rows}
+            .limit(limit).offset(offset)).scalars().all()
+        page = [(i, 0.0) for i in ids]
+        found = {r[0]: r for r in session.execute(
+            sa.select(*cols).where(Report.id.in_(ids)))} if ids else {}
     else:
         rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
         with index_first(session):
@@ -742,3 +744,17 @@ def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,
             pos = m.end()
     pieces.append(esc(window[pos:]))
     return ("…" if more_before else "") + "".join(pieces) + ("…" if more_after else "")
+
+
+# ------------------------------------------------------------------- newest matches (facets)
+
+def newest_matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
+                        filters: Filters = Filters(), n: int) -> sa.Select[Any]:
+    """A SELECT (column `rid`) of the ids of the *n* most recently stored reports matching
+    *query* and *filters*: a bounded sample of the matches, for counts that must stay fast at any
+    collection size (storage/facets.py)."""
+    plan = _plan(query, tokenizer)
+    if plan.tree is None:
+        return (sa.select(Report.id.label("rid")).where(*filter_clauses(filters))
+                .order_by(Report.id.desc()).limit(n))
+    return _matches(session, plan, filters, n)

@@ -104,3 +104,14 @@ def sqlite_db(tmp_path) -> Iterator[Database]:
         yield database
     finally:
         database.dispose()
+
+
+# ------------------------------------------------------------------------------ the web app
+
+@pytest.fixture(scope="session")
+def crawled_web(tmp_path_factory):
+    """One database filled by crawling the seeds test web, shared by the web app's tests
+    (tests/webapp.py)."""
+    from webapp import crawled_web_context
+    with crawled_web_context(tmp_path_factory.mktemp("crawled-web")) as crawled:
+        yield crawled

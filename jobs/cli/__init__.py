@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from jobs.cli import admin, crawling, query, service, sources  # noqa: F401  (they register commands)
+from jobs.cli import web  # noqa: F401  (the web app)
 from jobs.cli.base import cli
 
 __all__ = ["cli", "main"]

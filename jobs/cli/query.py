@@ -91,6 +91,7 @@ def search(obj: Context, query: str, year, issuer, region, kind, date_from, date
 @pass_ctx
 def show(obj: Context, report_id: int, as_json: bool) -> None:
     """Show one report: fields, text, publications and versions."""
+    from storage.merges import describe_merge_reason
     from storage.queries import report_detail
     with obj.db.session() as s:
         detail = report_detail(s, report_id)
@@ -110,7 +111,7 @@ def show(obj: Context, report_id: int, as_json: bool) -> None:
                    f"{', attachment' if p.get('is_attachment') else ''}"
                    f"{', shown' if p.get('shown') else ''}) first seen {p.get('first_seen')}, "
                    f"last seen {p.get('last_seen')}")
-        click.echo(f"      why here: {_merge_reason_text(p.get('merge_reason') or {})}")
+        click.echo(f"      why here: {describe_merge_reason(p.get('merge_reason') or {})}")
     versions = detail.get("versions", [])
     click.echo(f"       versions: {len(versions)}")
     for v in versions:
@@ -120,33 +121,6 @@ def show(obj: Context, report_id: int, as_json: bool) -> None:
                       if v.get('diff_chars') else ""))
     click.echo("")
     click.echo(detail.get("text") or "")
-
-
-def _merge_reason_text(reason: dict[str, Any]) -> str:
-    """A publication's merge_reason in words: how it came to this report, then earlier steps."""
-    parts = []
-    while isinstance(reason, dict) and reason:
-        method = reason.get("method")
-        if method == "first":
-            text = "first publication of the report"
-        elif method == "exact":
-            text = "same text (exact content hash)"
-        elif method == "near":
-            text = f"near duplicate, similarity {reason.get('score')}"
-        elif method == "split":
-            text = f"split off report {reason.get('was_report')} at {reason.get('at')}"
-        else:
-            text = str(method)
-        if reason.get("reason") and method in ("exact", "near"):
-            text += f" ({reason['reason']})"
-        if reason.get("job"):
-            text += f", merged by the {reason['job']} job from report {reason.get('was_report')}"
-            text += f" at {reason.get('at')}" if reason.get("at") else ""
-        if reason.get("note"):
-            text += f": {reason['note']}"
-        parts.append(text)
-        reason = reason.get("previous")
-    return "; before that: ".join(parts) or "unknown"
 
 
 @cli.command()
