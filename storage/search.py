@@ -451,8 +451,28 @@ class _Compiler:
         op = " AND " if isinstance(node, And) else " OR "
         return "(" + op.join(self.check(c, title, body) for c in node.items) + ")"
 
+    def pg_index(self, node: Any) -> str | None:
+        """A condition on the pairs array alone that every match of *node* meets (PostgreSQL,
+        answered by GIN), or None."""
+        if isinstance(node, _Word):
+            if not node.leaf.grams:
+                return None
+            return f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
+        if isinstance(node, Or):
+            parts = [self.pg_index(c) for c in node.items]
+            return None if any(p is None for p in parts) else "(" + " OR ".join(parts) + ")"
+        if isinstance(node, Not):
+            return None
+        parts = [p for p in (self.pg_index(c) for c in node.items if not isinstance(c, Not))
+                 if p is not None]
+        for neg in (c.item for c in node.items if isinstance(c, Not)):
+            if self.decided(neg) and parts:
+                parts.append(f"NOT {self.pg_index(neg)}")
+        return "(" + " AND ".join(parts) + ")" if parts else None
+
     def facet_match(self, groups: Sequence[Sequence[str]]) -> str:
-        return " AND ".join("(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups)
+        return "facets : (" + " AND ".join(
+            "(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups) + ")"
 
 
 @dataclass(frozen=True)
@@ -490,6 +510,12 @@ def _rank_tokens(node: Any, common: frozenset[str]) -> list[str]:
     return list(dict.fromkeys(t for c in node.items for t in _rank_tokens(c, common)))
 
 
+def _bound(sql: str, params: dict[str, Any]) -> sa.TextClause:
+    """*sql* with those of *params* it names."""
+    return sa.text(sql).bindparams(**{k: v for k, v in params.items()
+                                      if re.search(rf":{k}\b", sql)})
+
+
 _PAIRS = sa.table("report_grams", sa.column("rowid", sa.Integer))
 _TEXT = sa.table("report_text", sa.column("report_id", sa.Integer))
 
@@ -513,19 +539,35 @@ def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None
             rid = _TEXT.c.report_id
             stmt = sa.select(rid.label("rid")).select_from(_TEXT)
         if not exact:
-            stmt = stmt.where(sa.text(compiler.check(
-                plan.tree, "report_text.title", "report_text.body")).bindparams(**compiler.params))
+            stmt = stmt.where(_bound(compiler.check(
+                plan.tree, "report_text.title", "report_text.body"), compiler.params))
         if clauses:
             stmt = stmt.join(Report, Report.id == rid).where(*clauses)
     else:
         clauses = filter_clauses(filters)
         t = _TEXT.alias("t")
         rid = t.c.report_id
-        cond = compiler.check(plan.tree, "t.title", "t.body")
-        stmt = sa.select(rid.label("rid")).select_from(t).where(
-            sa.text(cond).bindparams(**compiler.params))
-        if clauses:
-            stmt = stmt.join(Report, Report.id == rid).where(*clauses)
+        found = compiler.pg_index(plan.tree)
+        check = None if compiler.decided(plan.tree) else compiler.check(plan.tree, "t.title", "t.body")
+        if found is None or check is None:
+            cond = check if found is None else found
+            stmt = sa.select(rid.label("rid")).select_from(t).where(
+                _bound(cond, compiler.params))
+            if clauses:
+                stmt = stmt.join(Report, Report.id == rid).where(*clauses)
+        else:
+            # The pairs (GIN) and the filters first, newest first, behind a fence (OFFSET 0):
+            # then the texts are read, in that order, only until the window is full.
+            c = sa.select(rid.label("rid")).select_from(t).where(
+                _bound(found, compiler.params))
+            if clauses:
+                c = c.join(Report, Report.id == rid).where(*clauses)
+            c = c.order_by(rid.desc()).offset(0).subquery("candidates")
+            t2 = _TEXT.alias("t")
+            stmt = (sa.select(c.c.rid.label("rid")).select_from(c)
+                    .join(t2, t2.c.report_id == c.c.rid)
+                    .where(_bound(check, compiler.params)))
+            rid = c.c.rid
     stmt = stmt.order_by(rid.desc())
     return stmt if window is None else stmt.limit(window)
 
