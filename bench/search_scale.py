@@ -10,6 +10,10 @@ words are, as in real reports, in most documents: those select but do not rank. 
 load and index time, indexing characters per second, database size, and query latency p50/p95
 (search() as the CLI calls it: ranked hits plus snippets), next to the anchor measured in the same
 run: a plain substring scan (LIKE / strpos), what search would cost without the index.
+Exactness: several hundred query strings drawn from the stored texts (2 to 8 characters, some
+across jieba's word boundaries, some that occur nowhere) are counted by search and by a substring
+scan of the folded texts; the two must agree for every string (100%). Index sizes are printed
+next to the size of the texts.
 Targets at 100k reports: p95 under 10 ms (SQLite) and 20 ms (PostgreSQL) with filters; indexing at
 least 1M characters a second on a 2-core machine.
 """
@@ -39,7 +43,8 @@ from pipeline.dedup import content_sha256  # noqa: E402
 from pipeline.tokens import Tokenizer, make_tokenizer  # noqa: E402
 from storage.db import Database, open_database  # noqa: E402
 from storage.models import Report  # noqa: E402
-from storage.search import (Filters, index_rows, optimize_index,  # noqa: E402
+from storage.grams import fold  # noqa: E402
+from storage.search import (Filters, count_matches, index_rows, optimize_index,  # noqa: E402
                             refresh_common_words, search, write_index_rows)
 
 SEEDS = ROOT / "tests" / "data" / "seeds"
@@ -144,6 +149,11 @@ def index_all(db: Database, tokenizer: Tokenizer, workers: int) -> float:
     """Index every report: read a batch, tokenize it (in *workers* other processes, overlapping
     the database's writes, or inline), write it. Returns seconds."""
     start = time.perf_counter()
+    if db.dialect == "postgresql":
+        # A bulk load builds the GIN index of the pairs once at the end (sorted, far faster
+        # than 5,000 entries inserted per report).
+        with db.session() as s:
+            s.execute(sa.text("DROP INDEX IF EXISTS ix_report_text_grams"))
     pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(tokenizer.backend,)) \
         if workers else None
     pending: deque[Future[list[dict[str, Any]]]] = deque()
@@ -172,11 +182,16 @@ def index_all(db: Database, tokenizer: Tokenizer, workers: int) -> float:
         write(pending.popleft().result())
     if pool is not None:
         pool.shutdown()
+    if db.dialect == "postgresql":
+        with db.session() as s:
+            s.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+            s.execute(sa.text("CREATE INDEX ix_report_text_grams ON report_text USING gin (grams)"))
     with db.session() as s:
         optimize_index(s)
     if db.dialect == "postgresql":
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(sa.text("VACUUM ANALYZE report_fts"))
+            conn.execute(sa.text("VACUUM ANALYZE report_text"))
             conn.execute(sa.text("VACUUM ANALYZE reports"))
     return time.perf_counter() - start
 
@@ -193,7 +208,9 @@ def db_size(db: Database, path: Path | None) -> int:
 
 QUERIES = ["行政复议 败诉", "法律援助 公证", "合法性审查 规范性文件", "庭审 旁听", "府院联动",
            "无人机 执法", '"行政机关负责人出庭应诉"', '"重大行政决策"', '"证明事项告知承诺制"',
-           "复议 OR 诉讼"]
+           "复议 OR 诉讼",
+           # across jieba's word boundaries, two characters, Latin and numbers
+           "复议案", "诉讼案 败诉", "社区矫正", "公证", "2023年"]
 
 
 def filter_sets(gen: Generator) -> list[Filters]:
@@ -232,6 +249,94 @@ def substring_anchor(db: Database, words: list[str]) -> list[float]:
     return ms
 
 
+def index_sizes(db: Database) -> dict[str, int]:
+    """Bytes on disk of the texts, the word index and the exact index (tables and their indexes)."""
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            rows = dict(conn.execute(sa.text(
+                "SELECT name, sum(pgsize) FROM dbstat GROUP BY name")).all())
+            def of(prefix: str) -> int:
+                return sum(v for k, v in rows.items() if k == prefix or k.startswith(prefix + "_"))
+            return {"reports": of("reports") + sum(v for k, v in rows.items() if "reports" in k
+                                                   and k.startswith("sqlite_autoindex")),
+                    "word index": of("report_fts"),
+                    "exact index": of("report_text") + of("report_grams"),
+                    "text": int(conn.execute(sa.text("SELECT sum(length(CAST(text AS BLOB))) "
+                                                     "FROM reports")).scalar() or 0)}
+        size = lambda t: int(conn.execute(sa.text(  # noqa: E731
+            f"SELECT pg_total_relation_size('{t}')")).scalar() or 0)
+        return {"reports": size("reports"), "word index": size("report_fts"),
+                "exact index": size("report_text"),
+                "text": int(conn.execute(sa.text("SELECT sum(octet_length(text)) FROM reports"))
+                            .scalar() or 0)}
+
+
+def exactness_queries(db: Database, k: int, seed: int = 11) -> list[str]:
+    """*k* strings to look for: random 2-8 character pieces of stored texts (half of them
+    starting inside a word, so crossing jieba's boundaries: 复议案 of 行政复议案件), a few
+    two-character ones, and some that occur nowhere (the pieces reversed)."""
+    rng = random.Random(seed)
+    with db.session() as s:
+        top = int(s.scalar(sa.select(sa.func.max(Report.id))) or 0)
+        texts = [t for t in s.execute(sa.select(Report.text).where(
+            Report.id.in_([rng.randint(1, top) for _ in range(50)]))).scalars() if t]
+    out: list[str] = []
+    while len(out) < k:
+        text = rng.choice(texts)
+        n = rng.choice([2, 2, 3, 3, 4, 5, 6, 8])
+        i = rng.randrange(max(1, len(text) - n))
+        piece = re.sub(r"\s+", "", text[i:i + n])
+        if len(piece) < 2 or not re.search(r"\w", piece):
+            continue
+        piece = re.sub(r'["“”「」()（）\-]', "", piece)
+        if len(piece) < 2:
+            continue
+        out.append(piece if rng.random() > 0.1 else piece[::-1])
+    return list(dict.fromkeys(out))
+
+
+def exactness(db: Database, tokenizer: Tokenizer, k: int) -> None:
+    """Count each query string's reports by search and by reading every text; print agreement."""
+    queries = exactness_queries(db, k)
+    folded = [fold(q) for q in queries]
+    start = time.perf_counter()
+    truth = [0] * len(queries)
+    with db.session() as s:
+        result = s.execute(sa.select(Report.title, Report.text).execution_options(yield_per=2000))
+        for title, text in result:
+            ft, fx = fold(title or ""), fold(text or "")
+            for j, q in enumerate(folded):
+                if q in fx or q in ft:
+                    truth[j] += 1
+    scan_s = time.perf_counter() - start
+    got, ms = [], []
+    with db.session() as s:
+        for q in queries:
+            t0 = time.perf_counter()
+            got.append(count_matches(s, f'"{q}"', tokenizer=tokenizer))
+            ms.append((time.perf_counter() - t0) * 1000)
+    same = sum(a == b for a, b in zip(got, truth))
+    print(f"exactness: {same}/{len(queries)} query strings counted exactly as the substring scan "
+          f"({100 * same / len(queries):.1f}%; {sum(1 for t in truth if t == 0)} occur nowhere)")
+    for q, a, b in [(q, a, b) for q, a, b in zip(queries, got, truth) if a != b][:10]:
+        print(f"   differs: {q!r}: search {a}, scan {b}")
+    print(f"   count by the index: p50 {pct(ms, 50):7.1f} ms   p95 {pct(ms, 95):7.1f} ms;   "
+          f"substring scan of every text (Python, all {len(queries)} strings in one pass): "
+          f"{scan_s:6.1f} s")
+
+
+def whole_scan(db: Database, words: list[str]) -> list[float]:
+    """The substring scan of every report's text, in SQL (instr / strpos), one string at a time."""
+    fn = "instr" if db.dialect == "sqlite" else "strpos"
+    ms = []
+    with db.session() as s:
+        for word in words:
+            start = time.perf_counter()
+            s.execute(sa.select(sa.func.count()).where(getattr(sa.func, fn)(Report.text, word) > 0)).scalar()
+            ms.append((time.perf_counter() - start) * 1000)
+    return ms
+
+
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
@@ -245,12 +350,14 @@ def measure(name: str, db: Database, tokenizer: Tokenizer, repeat: int,
     filtered = time_queries(db, tokenizer, with_filters, repeat, rank_window)
     plain = time_queries(db, tokenizer, [(q, Filters()) for q in QUERIES], repeat, rank_window)
     anchor = substring_anchor(db, ["府院联动", "败诉"])
+    whole = whole_scan(db, ["府院联动", "复议案"])
     target = 10 if name == "sqlite" else 20
     print(f"search with filters  ({len(filtered):4d})   p50 {pct(filtered, 50):7.1f} ms   "
           f"p95 {pct(filtered, 95):7.1f} ms   (target p95 < {target} ms)")
     print(f"search, no filter    ({len(plain):4d})   p50 {pct(plain, 50):7.1f} ms   "
           f"p95 {pct(plain, 95):7.1f} ms")
     print(f"anchor: the same without index (scan one year's texts)   {statistics.median(anchor):7.1f} ms")
+    print(f"anchor: a substring scan of every text (one string)      {statistics.median(whole):7.1f} ms")
     # Each case's median over the rounds, slowest first.
     per_case = [statistics.median(filtered[i::len(with_filters)]) for i in range(len(with_filters))]
     for j, f in enumerate(filter_sets(gen)):
@@ -262,7 +369,7 @@ def measure(name: str, db: Database, tokenizer: Tokenizer, repeat: int,
 
 
 def run_backend(name: str, n: int, tokenizer: Tokenizer, repeat: int, keep: bool,
-                workers: int) -> None:
+                workers: int, exact_k: int = 300) -> None:
     path = None
     if name == "sqlite":
         path = Path(tempfile.mkdtemp(prefix="govreports-bench-")) / "bench.db"
@@ -285,7 +392,11 @@ def run_backend(name: str, n: int, tokenizer: Tokenizer, repeat: int, keep: bool
         print(f"index (tokenize + write)      {index_s:8.1f} s   {chars / index_s / 1e6:5.2f}M chars/s"
               f"   (target >= 1M chars/s)")
         print(f"database size                 {size / 2**30:8.2f} GiB")
+        sizes = index_sizes(db)
+        print("sizes: " + ", ".join(f"{k} {v / 2**20:,.0f} MiB" for k, v in sizes.items())
+              + f"   (exact index / text {sizes['exact index'] / max(1, sizes['text']):.2f})")
         measure(name, db, tokenizer, repeat)
+        exactness(db, tokenizer, exact_k)
     finally:
         db.dispose()
         if not keep:
@@ -328,7 +439,10 @@ def tokenizer_anchor(tokenizers: list[Tokenizer]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n", type=int, default=100_000, help="documents (default 100000)")
+    parser.add_argument("--n", "--reports", type=int, default=100_000,
+                        help="documents (default 100000)")
+    parser.add_argument("--exact", type=int, default=300,
+                        help="query strings of the exactness check (default 300)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--tokenizer", default="auto", help="jieba | rjieba | auto (default)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of the query set")
@@ -350,7 +464,8 @@ def main() -> None:
         return
     tokenizer_anchor([tokenizer, *others])
     for name in args.backends.split(","):
-        run_backend(name.strip(), args.n, tokenizer, args.repeat, args.keep, args.workers)
+        run_backend(name.strip(), args.n, tokenizer, args.repeat, args.keep, args.workers,
+                    args.exact)
 
 
 if __name__ == "__main__":

@@ -294,3 +294,12 @@ def from_dict(data: Mapping[str, Any]) -> Settings:
     data = dict(data)
     base_dir = Path(data.pop("base_dir", PROJECT_ROOT))
     return _build(data, base_dir)
+
+
+# ------------------------------------------------------------------ the CLI's --debug switch
+
+def debug_requested(env: Mapping[str, str] | None = None) -> bool:
+    """Whether GOVREPORTS_DEBUG asks for tracebacks (1, true, yes). Read apart from the settings
+    file: a broken settings file is one of the failures it helps with."""
+    value = (os.environ if env is None else env).get("GOVREPORTS_DEBUG", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")

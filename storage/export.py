@@ -93,11 +93,8 @@ def _arrow_value(value: Any, field: Any) -> Any:
 def write_parquet(rows: Iterable[dict[str, Any]], path: str | Path | IO[bytes]) -> int:
     """A Parquet file (pyarrow, zstd). Export rows get typed columns (dates as date32, urls as a
     list of strings); other rows get the types pyarrow infers from the first batch."""
-    try:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-    except ImportError as exc:  # an optional dependency: say how to get it
-        raise RuntimeError("Parquet export needs pyarrow: pip install 'govreports[parquet]'") from exc
+    import pyarrow as pa  # a dependency; imported here, as only this format needs it
+    import pyarrow.parquet as pq
     it = iter(rows)
     batch = [r for _, r in zip(range(_PARQUET_BATCH), it)]
     schema = _export_schema()

@@ -1,25 +1,24 @@
-"""Full-text search over the reports: the index (kept in step by storage/reports.py), the query
-engine and snippets.
+"""Search over the reports: the indexes (kept in step by storage/reports.py), the query engine and
+snippets.
 
-The index (`report_fts`, migration 0002) holds, per report, jieba's words in text order (title and
-body), the dictionary words inside them (`sub`: 复议 inside 行政复议) and filter tokens (`facets`:
-y2024, r50, r5001, r500112, kannualreport). On SQLite it is an FTS5 table (rowid = report id,
-ranked by bm25); on PostgreSQL one tsvector('simple') per report with a GIN index (ts_rank).
+What a query matches is exact (storage/grams.py): a term matches a report where its characters
+appear together and in that order in the folded title or text, as a substring scan would say,
+whatever the word tokenizer made of them (复议案 in 行政复议案件; never 社区 in one paragraph and
+矫正 in another for 社区矫正). Spaces separate terms (AND); OR, NOT / -term and parentheses keep
+their meaning; "quotes" keep a term with spaces or query syntax in it (storage/query_language.py).
+Filters on year, kind, region prefix and publication month are tokens of the pair index on
+SQLite, so the index intersects them with the terms; other filters are checked on `reports`.
 
-A query word is cut with the same tokenizer: a word it splits (府院联动 -> 府/院/联动) needs all its
-words, a "quoted phrase" needs them in a row (checked by position in the index, never by reading
-the texts). Filters on year, kind, region prefix and publication month are index tokens too, so
-the index intersects them with the words instead of every match being looked up in `reports`.
-
-Ranking (bm25 on SQLite, ts_rank on PostgreSQL) is done on the RANK_WINDOW (300) most recently
-stored matches (rank_window=None ranks all), and only on the query's uncommon words: a word found
-in more than half of the reports (行政复议, 法治政府: in nearly every report) tells none of them
-apart (bm25 clamps its weight to zero) but is what ranking costs, since bm25 counts the reports
-holding each word it weighs. Such words still select reports; a query made only of them lists its
-matches newest first, which needs no more of the index than the page shown. Which words are
-common is measured on a sample of the index (`refresh_common_words`, after bulk loads, rebuilds
-and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches` counts every
-match.
+Ranking uses the word index (`report_fts`, migration 0002): per report, jieba's words in text
+order (title and body), the dictionary words inside them (`sub`) and the filter tokens
+(`facets`). On SQLite an FTS5 table ranked by bm25, on PostgreSQL a tsvector ranked by ts_rank.
+Ranking is done on the RANK_WINDOW (300) most recently stored matches (rank_window=None ranks
+all), and only on the query's uncommon words: a word found in more than half of the reports
+(行政复议, 法治政府: in nearly every report) tells none of them apart (bm25 clamps its weight to
+zero) but is what ranking costs. A query made only of such words lists its matches newest first.
+Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
+loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches`
+counts every match.
 """
 from __future__ import annotations
 
@@ -32,10 +31,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from pipeline.tokens import Tokenizer
+from storage import grams
 from storage.models import JobState, Report
 from storage.query_language import And, Node, Not, Or, QueryError, Term, parse_query
 
@@ -68,11 +67,6 @@ _COMMON_DRIFT = 0.1
 _COMMON_STATE = "search.common_words"
 # Division-code prefix lengths that are index tokens: province, city, county, township, village.
 _REGION_LEVELS = (2, 4, 6, 9, 12)
-_SIMPLE = sa.literal_column("'simple'::regconfig")
-# A phrase's last word of at most this many characters may be the start of a longer word.
-_PREFIX_MAX_CHARS = 2
-_FTS = sa.table("report_fts", sa.column("rowid", sa.Integer), sa.column("report_id", sa.Integer),
-                sa.column("tsv", postgresql.TSVECTOR))
 
 
 @dataclass(frozen=True)
@@ -131,9 +125,12 @@ def index_rows(reports: Iterable[Any], tokenizer: Tokenizer) -> list[dict[str, A
         title_words, title_inner = tokenizer.index_text(r.title or "")
         body, inner = tokenizer.index_text(r.text or "")
         # Title inner words go after its words, so that phrases in the title still match.
+        facets = facet_tokens(r.report_year, r.region_code, r.kind, getattr(r, "published_at", None))
         values.append({"id": r.id, "title": f"{title_words} {title_inner}", "body": body,
-                       "sub": inner, "facets": " ".join(facet_tokens(
-                           r.report_year, r.region_code, r.kind, getattr(r, "published_at", None)))})
+                       "sub": inner, "facets": " ".join(facets),
+                       # the exact index (storage/grams.py): folded texts, filter tokens
+                       "gtitle": grams.fold(r.title or ""), "gbody": grams.fold(r.text or ""),
+                       "gfacets": facets})
     return values
 
 
@@ -141,6 +138,7 @@ def write_index_rows(session: Session, values: list[dict[str, Any]]) -> int:
     """Write rows made by index_rows, replacing those reports' entries."""
     if not values:
         return 0
+    grams.write(session, _dialect(session), grams.rows_for(values))
     if _dialect(session) == "sqlite":
         session.execute(sa.text("DELETE FROM report_fts WHERE rowid = :id"), [{"id": v["id"]} for v in values])
         session.execute(sa.text("INSERT INTO report_fts(rowid, title, body, sub, facets) "
@@ -183,6 +181,7 @@ def index_report(session: Session, report_id: int, title: str | None, text: str,
 
 def remove_from_index(session: Session, report_id: int) -> None:
     key = "rowid" if _dialect(session) == "sqlite" else "report_id"
+    grams.remove(session, _dialect(session), [report_id])
     session.execute(sa.text(f"DELETE FROM report_fts WHERE {key} = :id"), {"id": report_id})
 
 
@@ -190,6 +189,7 @@ def rebuild_index(session: Session, tokenizer: Tokenizer, batch_size: int = 500)
     """Empty the index and index every report again, in batches of *batch_size* (memory stays
     flat). Needed after changing tokenizer backend or dictionary. Returns the number indexed."""
     session.execute(sa.text("DELETE FROM report_fts"))
+    grams.clear(session, _dialect(session))
     done, last_id = 0, 0
     while True:
         rows = session.execute(
@@ -207,8 +207,10 @@ def optimize_index(session: Session) -> None:
     """After a bulk load: merge FTS5's segments into one (SQLite); refresh statistics (PostgreSQL)."""
     if _dialect(session) == "sqlite":
         session.execute(sa.text("INSERT INTO report_fts(report_fts) VALUES ('optimize')"))
+        session.execute(sa.text("INSERT INTO report_grams(report_grams) VALUES ('optimize')"))
     else:
         session.execute(sa.text("ANALYZE report_fts"))
+        session.execute(sa.text("ANALYZE report_text"))
     refresh_common_words(session, force=True)
 
 
@@ -346,27 +348,23 @@ def _split_filters(filters: Filters) -> tuple[list[list[str]], list[sa.ColumnEle
 
 @dataclass(frozen=True)
 class _Word:
-    """A query word as index tokens. A quoted phrase needs them in a row; a word the tokenizer
-    splits (府院联动 -> 府/院/联动) needs them all, anywhere."""
+    """A query term: what it matches (its folded characters, storage/grams.py) and the word
+    tokens that rank it."""
 
+    text: str  # as typed, for snippets
+    leaf: grams.GramLeaf
     tokens: tuple[str, ...]
-    text: str
-    phrase: bool
-    # For a phrase: longer words its first token may end in the text (诉讼 -> 行政诉讼).
-    starts: tuple[str, ...] = ()
 
 
 def _resolve(node: Node | None, tokenizer: Tokenizer) -> Any:
-    """The tree with each Term replaced by its _Word; words with no token (punctuation) vanish."""
+    """The tree with each Term replaced by its _Word; terms with nothing left once folded vanish."""
     if node is None:
         return None
     if isinstance(node, Term):
-        tokens = tuple(tokenizer.query_tokens(node.text))
-        if not tokens:
+        leaf = grams.leaf(node.text)
+        if leaf is None:
             return None
-        phrase = node.quoted and len(tokens) > 1
-        starts = tokenizer.words_ending_with(tokens[0]) if phrase and len(tokens[0]) > 1 else ()
-        return _Word(tokens, node.text, phrase, starts)
+        return _Word(node.text, leaf, tuple(tokenizer.query_tokens(node.text)))
     if isinstance(node, Not):
         inner = _resolve(node.item, tokenizer)
         return None if inner is None else Not(inner)
@@ -376,101 +374,110 @@ def _resolve(node: Node | None, tokenizer: Tokenizer) -> Any:
     return items[0] if len(items) == 1 else type(node)(items)
 
 
-class _Compiler:
-    """The tree as an FTS5 MATCH string (SQLite) or a tsquery expression (PostgreSQL).
+def _validate(node: Any) -> None:
+    """Raise QueryError for a tree that matches nothing on its own (only NOT terms)."""
+    if isinstance(node, Not):
+        raise QueryError("NOT needs a term to take away from, as in 复议 -诉讼")
+    if isinstance(node, Or):
+        for c in node.items:
+            _validate(c)
+    elif isinstance(node, And):
+        positives = [c for c in node.items if not isinstance(c, Not)]
+        if not positives:
+            raise QueryError("a query needs at least one term that is not negated")
+        for c in positives:
+            _validate(c)
 
-    A phrase matches where its tokens are consecutive words in the index; its last token may be
-    the start of a longer word (府院联动 in 府/院/联动机制), and its first the end of one: the
-    dictionary's words ending with it are tried too (诉讼案件 in 行政诉讼/案件). A last single
-    character of a split word is a word start too (行政复议案 -> 行政复议/案, in 行政复议/案件)."""
+
+class _Compiler:
+    """The tree as SQL: on SQLite an FTS5 MATCH on the pair table (the candidates) plus, where
+    the pairs do not decide, instr() on the folded texts; on PostgreSQL one condition per term
+    on report_text (the pairs array, through GIN, then strpos where they do not decide)."""
 
     def __init__(self, dialect: str) -> None:
         self.dialect = dialect
-        self.relaxed = False
+        self.params: dict[str, Any] = {}
 
-    def query(self, node: Any, facets: Sequence[Sequence[str]] = (), *, relaxed: bool = False) -> Any:
-        """The index query for *node* and the filter tokens. With relaxed=True, phrases are only
-        their words, in any order, and negated phrases are left out: a query that needs no
-        positions, which is all a GIN index can answer without reading rows."""
-        self.relaxed = relaxed
-        q = self._node(node)
-        if facets:
-            q = self._combine("AND", [q, self.facet_query(facets)])
-        return q
+    def _param(self, value: Any) -> str:
+        name = f"q{len(self.params)}"
+        self.params[name] = value
+        return name
 
-    def rank_query(self, tokens: Sequence[str]) -> Any:
-        """Any of *tokens*: what ranking weighs (each found word adds to the score)."""
-        if self.dialect == "sqlite":
-            return " OR ".join('"' + t.replace('"', '""') + '"' for t in tokens)
-        lexemes = ["'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens]
-        return sa.func.to_tsquery(_SIMPLE, " | ".join(lexemes))
-
-    def _node(self, node: Any) -> Any:
+    # -- SQLite
+    def candidates(self, node: Any) -> str | None:
+        """An FTS5 MATCH string whose matches include every report matching *node* (None: it
+        cannot narrow them)."""
         if isinstance(node, _Word):
-            single_last = len(node.tokens) > 1 and len(node.tokens[-1]) == 1
-            if node.phrase and not self.relaxed:
-                # A short last word is often the start of a longer one (联动 of 联动机制); looking
-                # up a prefix merges the lists of every word it starts, so longer ones are exact.
-                prefix = len(node.tokens[-1]) <= _PREFIX_MAX_CHARS
-                rest = node.tokens[1:]
-                return self._combine("OR", [self._tokens((first, *rest), phrase=True, prefix_last=prefix)
-                                            for first in (node.tokens[0], *node.starts)])
-            # Relaxed, a phrase's words are found inside longer words anyway (index `sub`).
-            return self._tokens(node.tokens, phrase=False, prefix_last=single_last)
-        if isinstance(node, Not):
-            raise QueryError("NOT needs a word to take away from, as in 复议 -诉讼")
+            return grams.as_sqlite_match(node.leaf)
         if isinstance(node, Or):
-            return self._combine("OR", [self._node(c) for c in node.items])
-        positives = [c for c in node.items if not isinstance(c, Not)]
-        if not positives:
-            raise QueryError("a query needs at least one word that is not negated")
-        q = self._combine("AND", [self._node(c) for c in positives])
+            parts = [self.candidates(c) for c in node.items]
+            return None if any(p is None for p in parts) else "(" + " OR ".join(parts) + ")"
+        if isinstance(node, Not):
+            return None
+        parts = [p for p in (self.candidates(c) for c in node.items if not isinstance(c, Not))
+                 if p is not None]
+        if not parts:
+            return None
+        q = "(" + " AND ".join(parts) + ")" if len(parts) > 1 else parts[0]
+        # Only a term the pairs decide can be taken away in the index.
         for neg in (c.item for c in node.items if isinstance(c, Not)):
-            if not (self.relaxed and _has_phrase(neg)):
-                q = self._combine("NOT", [q, self._node(neg)])
+            if self.decided(neg):
+                q = f"({q} NOT {self.candidates(neg)})"
         return q
 
-    def _tokens(self, tokens: Sequence[str], *, phrase: bool, prefix_last: bool) -> Any:
-        """All *tokens* (in a row if *phrase*); the last one as a word start if *prefix_last*."""
-        tokens = list(tokens) if phrase else list(dict.fromkeys(tokens))
-        if self.dialect == "sqlite":
-            star = "*" if prefix_last else ""
-            if phrase:
-                return '"' + " ".join(tokens).replace('"', '""') + '"' + star
-            quoted = ['"' + t.replace('"', '""') + '"' for t in tokens]
-            quoted[-1] += star
-            return self._combine("AND", quoted)
-        if not phrase and not prefix_last:
-            return sa.func.plainto_tsquery(_SIMPLE, " ".join(tokens))
-        lexemes = ["'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens]
-        if prefix_last:
-            lexemes[-1] += ":*"
-        return sa.func.to_tsquery(_SIMPLE, (" <-> " if phrase else " & ").join(lexemes))
+    def decided(self, node: Any) -> bool:
+        """Whether the pair index alone is exact for *node* (no text need be read)."""
+        if isinstance(node, _Word):
+            exact = grams.term_is_exact_sqlite if self.dialect == "sqlite" else grams.term_is_exact_pg
+            return exact(node.leaf)
+        if isinstance(node, Not):
+            return self.decided(node.item)
+        return all(self.decided(c) for c in node.items)
 
-    def facet_query(self, groups: Sequence[Sequence[str]]) -> Any:
-        if self.dialect == "sqlite":
-            return "facets : (" + " AND ".join(
-                "(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups) + ")"
-        return self._combine("AND", [self._combine("OR", [sa.func.plainto_tsquery(_SIMPLE, t)
-                                                          for t in group]) for group in groups])
+    def check(self, node: Any, title: str, body: str) -> str:
+        """The exact condition of *node* on the folded texts (SQL)."""
+        if isinstance(node, _Word):
+            has = None
+            if self.dialect == "postgresql" and node.leaf.grams:
+                has = f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
+                if grams.term_is_exact_pg(node.leaf):
+                    return has
+            p = self._param(node.leaf.text)
+            fn = "instr" if self.dialect == "sqlite" else "strpos"
+            text = f"({fn}({title}, :{p}) > 0 OR {fn}({body}, :{p}) > 0)"
+            return text if has is None else f"({has} AND {text})"
+        if isinstance(node, Not):
+            return f"NOT {self.check(node.item, title, body)}"
+        op = " AND " if isinstance(node, And) else " OR "
+        return "(" + op.join(self.check(c, title, body) for c in node.items) + ")"
 
-    def _combine(self, op: str, parts: list[Any]) -> Any:
-        if len(parts) == 1:
-            return parts[0]
-        if self.dialect == "sqlite":
-            return "(" + f" {op} ".join(parts) + ")"
-        if op == "NOT":
-            return sa.func.tsquery_and(parts[0], sa.func.tsquery_not(parts[1]))
-        fn = sa.func.tsquery_and if op == "AND" else sa.func.tsquery_or
-        q = parts[0]
-        for part in parts[1:]:
-            q = fn(q, part)
-        return q
+    def pg_index(self, node: Any) -> str | None:
+        """A condition on the pairs array alone that every match of *node* meets (PostgreSQL,
+        answered by GIN), or None."""
+        if isinstance(node, _Word):
+            if not node.leaf.grams:
+                return None
+            return f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
+        if isinstance(node, Or):
+            parts = [self.pg_index(c) for c in node.items]
+            return None if any(p is None for p in parts) else "(" + " OR ".join(parts) + ")"
+        if isinstance(node, Not):
+            return None
+        parts = [p for p in (self.pg_index(c) for c in node.items if not isinstance(c, Not))
+                 if p is not None]
+        for neg in (c.item for c in node.items if isinstance(c, Not)):
+            if self.decided(neg) and parts:
+                parts.append(f"NOT {self.pg_index(neg)}")
+        return "(" + " AND ".join(parts) + ")" if parts else None
+
+    def facet_match(self, groups: Sequence[Sequence[str]]) -> str:
+        return "facets : (" + " AND ".join(
+            "(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in groups) + ")"
 
 
 @dataclass(frozen=True)
 class _Plan:
-    tree: Any  # the resolved tree, None for "no words"
+    tree: Any  # the resolved tree, None for "no terms"
     words: tuple[str, ...]  # what to mark in snippets
 
 
@@ -481,23 +488,17 @@ def _plan(query: str | None, tokenizer: Tokenizer | None) -> _Plan:
     if tokenizer is None:
         raise ValueError("a text query needs the tokenizer the index was built with")
     tree = _resolve(node, tokenizer)
+    if tree is not None:
+        _validate(tree)
     return _Plan(tree, tuple(_highlights(tree)) if tree is not None else ())
 
 
 def _highlights(node: Any) -> list[str]:
     if isinstance(node, _Word):
-        return [node.text] if node.phrase else [node.text, *node.tokens]
+        return [node.text]
     if isinstance(node, Not):
         return []
     return [w for c in node.items for w in _highlights(c)]
-
-
-def _has_phrase(node: Any) -> bool:
-    if isinstance(node, _Word):
-        return node.phrase
-    if isinstance(node, Not):
-        return _has_phrase(node.item)
-    return any(_has_phrase(c) for c in node.items)
 
 
 def _rank_tokens(node: Any, common: frozenset[str]) -> list[str]:
@@ -509,109 +510,71 @@ def _rank_tokens(node: Any, common: frozenset[str]) -> list[str]:
     return list(dict.fromkeys(t for c in node.items for t in _rank_tokens(c, common)))
 
 
+def _bound(sql: str, params: dict[str, Any]) -> sa.TextClause:
+    """*sql* with those of *params* it names."""
+    return sa.text(sql).bindparams(**{k: v for k, v in params.items()
+                                      if re.search(rf":{k}\b", sql)})
+
+
+_PAIRS = sa.table("report_grams", sa.column("rowid", sa.Integer))
+_TEXT = sa.table("report_text", sa.column("report_id", sa.Integer))
+
+
 def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None) -> sa.Select[Any]:
-    """The matching reports' ids (`rid`; on PostgreSQL with `tsv`, for ranking), newest first:
-    the *window* newest, or all when window is None."""
+    """The matching reports' ids (`rid`), newest first: the *window* newest, or all when window
+    is None."""
     compiler = _Compiler(_dialect(session))
-    facets, clauses = _split_filters(filters)
-    match = compiler.query(plan.tree, facets)
     if compiler.dialect == "sqlite":
-        # FTS5 walks the index newest first and checks phrases as it goes: it stops at the window.
-        stmt = sa.select(_FTS.c.rowid.label("rid")).where(
-            sa.text("report_fts MATCH :match").bindparams(match=match))
-        if clauses:  # only then is each candidate looked up in reports
-            stmt = stmt.join_from(_FTS, Report, Report.id == _FTS.c.rowid).where(*clauses)
-        return stmt if window is None else stmt.order_by(_FTS.c.rowid.desc()).limit(window)
-    rid, tsv = _FTS.c.report_id, _FTS.c.tsv
-    phrases = _has_phrase(plan.tree)
-    # GIN knows no positions: for phrases it finds the reports with the words (exactly, no row
-    # read), then each one's vector is read to check the order.
-    found = sa.select(rid.label("rid"), tsv).where(
-        tsv.op("@@")(compiler.query(plan.tree, facets, relaxed=True) if phrases else match))
-    if window is None:
-        stmt = found.where(tsv.op("@@")(match)) if phrases else found
-        return stmt.join_from(_FTS, Report, Report.id == rid).where(*clauses) if clauses else stmt
-    # The fence (OFFSET 0) keeps GIN finding the candidates: the planner would rather walk the
-    # primary key newest first and test each row, which it counts as cheap, but each test reads
-    # the row's vector (0.6 s for a county). When each candidate still has a test to pass (a
-    # phrase's order, a filter on `reports`), they come out newest first, and the tests stop
-    # once the window is full: a common phrase reads `window` vectors, not all of them.
-    ordered = phrases or bool(clauses)
-    candidates = (found.order_by(rid.desc()) if ordered else found).offset(0).subquery("candidates")
-    stmt = sa.select(candidates.c.rid, candidates.c.tsv)
-    if clauses:
-        stmt = stmt.join(Report, Report.id == candidates.c.rid).where(*clauses)
-    if phrases:
-        stmt = stmt.where(candidates.c.tsv.op("@@")(match))
-    return stmt.order_by(candidates.c.rid.desc()).limit(window)
-
-
-# PostgreSQL looks for the newest N matches (N up to _PROBE_MAX) by testing the newest index
-# entries one by one, _PROBE_FACTOR * N at first, then as many more as the matches found so far
-# suggest, up to _PROBE_LIMIT * N in all: for a query most reports match it is done after a few
-# dozen rows. Each test reads a report's vector (5-10 us), so a query that looks rarer than that
-# goes to the GIN index instead, which reads every match's row but no vector.
-_PROBE_FACTOR = 10
-_PROBE_LIMIT = 60
-_PROBE_MAX = 100
+        facets, clauses = _split_filters(filters)
+        cand = compiler.candidates(plan.tree)
+        parts = [p for p in (cand, compiler.facet_match(facets) if facets else None) if p]
+        exact = cand is not None and compiler.decided(plan.tree)
+        if parts:
+            rid = _PAIRS.c.rowid
+            stmt = sa.select(rid.label("rid")).select_from(_PAIRS).where(
+                sa.text("report_grams MATCH :match").bindparams(match=" AND ".join(parts)))
+            if not exact:
+                stmt = stmt.join(_TEXT, _TEXT.c.report_id == rid)
+        else:  # nothing the pairs can narrow (one-character terms): the folded texts are read
+            rid = _TEXT.c.report_id
+            stmt = sa.select(rid.label("rid")).select_from(_TEXT)
+        if not exact:
+            stmt = stmt.where(_bound(compiler.check(
+                plan.tree, "report_text.title", "report_text.body"), compiler.params))
+        if clauses:
+            stmt = stmt.join(Report, Report.id == rid).where(*clauses)
+    else:
+        clauses = filter_clauses(filters)
+        t = _TEXT.alias("t")
+        rid = t.c.report_id
+        found = compiler.pg_index(plan.tree)
+        check = None if compiler.decided(plan.tree) else compiler.check(plan.tree, "t.title", "t.body")
+        if found is None or check is None:
+            cond = check if found is None else found
+            stmt = sa.select(rid.label("rid")).select_from(t).where(
+                _bound(cond, compiler.params))
+            if clauses:
+                stmt = stmt.join(Report, Report.id == rid).where(*clauses)
+        else:
+            # The pairs (GIN) and the filters first, newest first, behind a fence (OFFSET 0):
+            # then the texts are read, in that order, only until the window is full.
+            c = sa.select(rid.label("rid")).select_from(t).where(
+                _bound(found, compiler.params))
+            if clauses:
+                c = c.join(Report, Report.id == rid).where(*clauses)
+            c = c.order_by(rid.desc()).offset(0).subquery("candidates")
+            t2 = _TEXT.alias("t")
+            stmt = (sa.select(c.c.rid.label("rid")).select_from(c)
+                    .join(t2, t2.c.report_id == c.c.rid)
+                    .where(_bound(check, compiler.params)))
+            rid = c.c.rid
+    stmt = stmt.order_by(rid.desc())
+    return stmt if window is None else stmt.limit(window)
 
 
 def _newest(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int]:
     """The ids of the *n* newest matches, newest first."""
-    if _dialect(session) == "postgresql" and n <= _PROBE_MAX:
-        found = _probe(session, plan, filters, n)
-        if found is not None:
-            return found
-        facets, clauses = _split_filters(filters)
-        if facets:
-            # The matches are rare, and every word is common (or this would be ranked): the
-            # filters are what is rare. GIN finds the reports passing them, without the words'
-            # long lists; the words are tested on those, newest first, until n are found.
-            compiler = _Compiler("postgresql")
-            inner = sa.select(_FTS.c.report_id.label("rid"), _FTS.c.tsv).where(
-                _FTS.c.tsv.op("@@")(compiler.facet_query(facets)))
-            if clauses:
-                inner = inner.join(Report, Report.id == _FTS.c.report_id).where(*clauses)
-            c = inner.order_by(_FTS.c.report_id.desc()).offset(0).subquery("candidates")
-            return list(session.execute(
-                sa.select(c.c.rid).where(c.c.tsv.op("@@")(compiler.query(plan.tree)))
-                .order_by(c.c.rid.desc()).limit(n)).scalars().all())
     return list(session.execute(_matches(session, plan, filters, n)).scalars().all())
-
-
-def _probe(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int] | None:
-    """The *n* newest matches found by walking the newest entries (PostgreSQL), or None when
-    the matches look too rare for that."""
-    words = _Compiler("postgresql").query(plan.tree)
-    clauses = filter_clauses(filters)
-    found: list[int] = []
-    below, walked, step = None, 0, _PROBE_FACTOR * n
-    while True:
-        recent = sa.select(_FTS.c.report_id, _FTS.c.tsv)
-        if below is not None:
-            recent = recent.where(_FTS.c.report_id < below)
-        recent = recent.order_by(_FTS.c.report_id.desc()).limit(step).subquery("recent")
-        cand = recent
-        if clauses:
-            # The filters on the reports' own columns first: a vector is read (to test the
-            # words) only for a report that passes them.
-            cand = (sa.select(recent.c.report_id, recent.c.tsv)
-                    .join(Report, Report.id == recent.c.report_id).where(*clauses)
-                    .offset(0).subquery("candidates"))
-        found += session.execute(sa.select(cand.c.report_id).where(cand.c.tsv.op("@@")(words))
-                                 .order_by(cand.c.report_id.desc()).limit(n - len(found))).scalars()
-        if len(found) >= n:
-            return found
-        lowest = session.scalar(sa.select(sa.func.min(recent.c.report_id)))
-        if lowest is None:  # the whole index walked
-            return found
-        walked += step
-        if not found:
-            return None
-        step = int((n - len(found)) * walked / len(found) * 1.5) + 1
-        if walked + step > _PROBE_LIMIT * n:
-            return None
-        below = lowest
 
 
 @contextlib.contextmanager
@@ -633,9 +596,7 @@ def index_first(session: Session) -> Iterator[None]:
 
 def check_query(query: str | None, tokenizer: Tokenizer | None) -> None:
     """Raise QueryError now for a query that cannot run (for callers that stream results)."""
-    plan = _plan(query, tokenizer)
-    if plan.tree is not None:
-        _Compiler("sqlite").query(plan.tree)
+    _plan(query, tokenizer)
 
 
 def matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
@@ -698,16 +659,15 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
 
 def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
             rank: list[str]) -> list[tuple[int, float]]:
-    """(id, score) of the *window* newest matches, scored on the *rank* tokens."""
-    compiler = _Compiler(_dialect(session))
-    matches = _matches(session, plan, filters, window)
-    if compiler.dialect == "postgresql":
-        m = matches.subquery("matches")
-        return [(int(i), float(score)) for i, score in session.execute(
-            sa.select(m.c.rid, sa.func.ts_rank(m.c.tsv, compiler.rank_query(rank))))]
-    ids = session.execute(matches).scalars().all()
+    """(id, score) of the *window* newest matches, scored on the *rank* word tokens (report_fts)."""
+    ids = session.execute(_matches(session, plan, filters, window)).scalars().all()
     if not ids:
         return []
+    if _dialect(session) == "postgresql":
+        scores = dict(session.execute(sa.text(
+            "SELECT report_id, ts_rank(tsv, to_tsquery('simple', :rank)) FROM report_fts "
+            "WHERE report_id = ANY(:ids)"), {"rank": _pg_any(rank), "ids": list(ids)}).all())
+        return [(i, float(scores.get(i, 0.0))) for i in ids]
     # bm25 weighs only the ranked words: it counts, for each word it weighs, every report that
     # holds it. The window's ids bound the walk; "+" keeps SQLite from running the match once
     # per id.
@@ -715,9 +675,14 @@ def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
         "SELECT rowid, -bm25(report_fts, :w0, :w1, :w2, :w3) FROM report_fts "
         "WHERE report_fts MATCH :rank AND rowid BETWEEN :lo AND :hi "
         "AND +rowid IN (SELECT value FROM json_each(:ids))"),
-        {"rank": compiler.rank_query(rank), "lo": min(ids), "hi": max(ids), "ids": json.dumps(ids),
+        {"rank": " OR ".join('"' + t.replace('"', '""') + '"' for t in rank),
+         "lo": min(ids), "hi": max(ids), "ids": json.dumps(list(ids)),
          **{f"w{i}": w for i, w in enumerate(_BM25)}}).all())
     return [(i, float(scores.get(i, 0.0))) for i in ids]
+
+
+def _pg_any(tokens: Sequence[str]) -> str:
+    return " | ".join("'" + t.replace("\\", "\\\\").replace("'", "''") + "'" for t in tokens)
 
 
 def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,

@@ -11,4 +11,11 @@ __all__ = ["cli", "main"]
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    cli.main(args=list(argv) if argv is not None else None, prog_name="govreports")
+    import sys
+
+    from jobs.cli.errors import run_guarded
+    from jobs.config import debug_requested
+    args = list(argv) if argv is not None else sys.argv[1:]
+    # --debug is a group option; it is looked for here too, since a failure may come before
+    # the group has parsed it.
+    run_guarded(args, debug="--debug" in args or debug_requested())

@@ -44,10 +44,19 @@ pass_ctx = click.make_pass_decorator(Context)
               help="Settings file (default: settings.toml of the project).")
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors in the log.")
+@click.option("--debug", is_flag=True,
+              help="On failure, print the Python traceback too. Env: GOVREPORTS_DEBUG=1.")
 @click.pass_context
 def cli(ctx: click.Context, db_url: str | None, config_path: str | None, verbose: int,
-        quiet: bool) -> None:
-    """govreports: collect, clean and search Chinese local governments' annual rule-of-law reports."""
+        quiet: bool, debug: bool) -> None:
+    """govreports: collect, clean and search Chinese local governments' annual rule-of-law reports.
+
+    \b
+    A failure prints one line (what, where, what to do) and exits with:
+      1 failed, 2 usage, 65 bad data (corrupt database), 66 input missing,
+      69 unavailable (database unreachable, component missing), 70 internal error,
+      73 cannot write (read-only, disk full), 74 I/O error, 75 busy (locked),
+      78 configuration, 130 interrupted."""
     from jobs.logsetup import setup_logging
     try:
         settings = load_settings(config_path).with_db(db_url)
@@ -55,6 +64,8 @@ def cli(ctx: click.Context, db_url: str | None, config_path: str | None, verbose
         raise click.UsageError(str(exc)) from exc
     level = "WARNING" if quiet else ("DEBUG" if verbose > 1 else "INFO")
     setup_logging(level)
+    from jobs.cli.errors import STATE
+    STATE["db_url"] = settings.database.url
     obj = Context(settings)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
