@@ -33,6 +33,10 @@ BODY_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     ("work_summary", re.compile(r"总结如下"), "现将有关情况总结如下："),
     ("interpretation", re.compile(r"^.{0,30}(解读|答记者问)|现就.{0,20}解读如下|的解读如下"),
      "【文字解读】…; 十九届区政府第37次常务会议“关于2023年度法治建设工作情况的汇报”议题的解读如下"),
+    # A leader's own 述法 report, in the first person: `现将我履行法治建设第一责任人职责情况报告如下`.
+    ("other", re.compile(r"现将(本人|我(?![镇县区市局乡街委办单部司所中院]))"), "现将我履行法治建设第一责任人职责情况报告如下:(述法报告)"),
+    # An article about such work, not a document of it: `本文将回顾司法局在过去一年的工作亮点`.
+    ("other", re.compile(r"本文(将|旨在|从)"), "本文将回顾司法局在过去一年的工作亮点,分析面临的挑战 (paxyq.com)"),
     # A news item opens with when it happened: `近日,《2022年法治甘肃建设群众满意度调查报告》出炉`.
     ("news", re.compile(r"^(近日|日前|近期|\d{1,2}月\d{1,2}日(上午|下午)?)[,，]"),
      "近日,《2022年法治甘肃建设群众满意度调查报告》出炉。(gswwpeace.gov.cn)"),
@@ -43,8 +47,9 @@ BODY_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 REPORT_CUES: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
     ("formula", re.compile(r"现将.{0,40}(报告|汇报)如下"), "opening",
      "现将有关工作情况报告如下。(seed 003)"),
-    ("measures", re.compile(r"举措|成效|开展情况|工作情况|完成情况|推进.{0,6}(法治|依法)"), "heading",
-     "一、2024年推进法治政府建设的主要举措和成效 (seed 001); 一、工作开展情况 (seed 000)"),
+    ("measures", re.compile(r"举措|成效|开展情况|工作情况|完成情况|推进.{0,6}(法治|依法)|法治政府建设(工作)?情况"),
+     "heading", "一、2024年推进法治政府建设的主要举措和成效 (seed 001); 一、工作开展情况 (seed 000); "
+     "一、2024年度法治政府建设情况 (shanwei)"),
     ("shortcomings", re.compile(r"不足|问题|短板|差距"), "heading", "二、存在的主要问题 (seed 000)"),
     ("plan", re.compile(r"下一步|下步|下一年|打算|思路|工作计划|工作安排|主要安排|重点工作"), "heading",
      "三、下一步工作打算 (seed 001); 二、下步工作打算 (seed 002)"),
