@@ -31,7 +31,15 @@ BODY_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
                              r"(要点|方案|计划|安排)如下"),
      "为深入推进法治政府建设，结合工作实际，制定2025年法治政府建设工作要点如下。"),
     ("work_summary", re.compile(r"总结如下"), "现将有关情况总结如下："),
-    ("interpretation", re.compile(r"^.{0,30}(解读|答记者问)|现就.{0,20}解读如下"), "【文字解读】…"),
+    ("interpretation", re.compile(r"^.{0,30}(解读|答记者问)|现就.{0,20}解读如下|的解读如下"),
+     "【文字解读】…; 十九届区政府第37次常务会议“关于2023年度法治建设工作情况的汇报”议题的解读如下"),
+    # A leader's own 述法 report, in the first person: `现将我履行法治建设第一责任人职责情况报告如下`.
+    ("other", re.compile(r"现将(本人|我(?![镇县区市局乡街委办单部司所中院]))"), "现将我履行法治建设第一责任人职责情况报告如下:(述法报告)"),
+    # An article about such work, not a document of it: `本文将回顾司法局在过去一年的工作亮点`.
+    ("other", re.compile(r"本文(将|旨在|从)"), "本文将回顾司法局在过去一年的工作亮点,分析面临的挑战 (paxyq.com)"),
+    # A news item opens with when it happened: `近日,《2022年法治甘肃建设群众满意度调查报告》出炉`.
+    ("news", re.compile(r"^(近日|日前|近期|\d{1,2}月\d{1,2}日(上午|下午)?)[,，]"),
+     "近日,《2022年法治甘肃建设群众满意度调查报告》出炉。(gswwpeace.gov.cn)"),
 )
 
 # (cue, pattern, where, real example). `where`: "opening" or "heading" (a top heading 一、…)
@@ -39,8 +47,9 @@ BODY_LOOKALIKES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 REPORT_CUES: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
     ("formula", re.compile(r"现将.{0,40}(报告|汇报)如下"), "opening",
      "现将有关工作情况报告如下。(seed 003)"),
-    ("measures", re.compile(r"举措|成效|开展情况|工作情况|完成情况|推进.{0,6}(法治|依法)"), "heading",
-     "一、2024年推进法治政府建设的主要举措和成效 (seed 001); 一、工作开展情况 (seed 000)"),
+    ("measures", re.compile(r"举措|成效|开展情况|工作情况|完成情况|推进.{0,6}(法治|依法)|法治政府建设(工作)?情况"),
+     "heading", "一、2024年推进法治政府建设的主要举措和成效 (seed 001); 一、工作开展情况 (seed 000); "
+     "一、2024年度法治政府建设情况 (shanwei)"),
     ("shortcomings", re.compile(r"不足|问题|短板|差距"), "heading", "二、存在的主要问题 (seed 000)"),
     ("plan", re.compile(r"下一步|下步|下一年|打算|思路|工作计划|工作安排|主要安排|重点工作"), "heading",
      "三、下一步工作打算 (seed 001); 二、下步工作打算 (seed 002)"),
@@ -48,7 +57,16 @@ REPORT_CUES: tuple[tuple[str, re.Pattern[str], str, str], ...] = (
      "（二）…全面推进党政主要负责人切实履行法治建设第一责任人职责 (seed 002)"),
 )
 # Cues that set a report on the year's rule of law apart from a 工作总结 of the same shape.
-_SUBJECT = ("shortcomings", "measures_rule_of_law")
+_SUBJECT = ("shortcomings", "measures_rule_of_law", "year_opening")
+# The report's first sentence: the year, then who did what for the rule of law that year
+# (`2022年,县政府深入学法治思想…坚持把法治政府建设放在全县发展全局中统筹推进`, zhaoxian).
+_YEAR_OPENING = re.compile(r"^(?:19|20)\d{2}\s*年(?:度|以来)?\s*[,，]")
+_FIRST_SENTENCE = re.compile(r"^[^。！？]*")
+_HIGHLIGHTS = re.compile(r"亮点")
+
+
+def _top_headings(lines: Sequence[str]) -> list[str]:
+    return [m.group(1) for m in (_TOP.match(ln) for ln in lines) if m]
 
 
 def says_nothing(title: str | None) -> bool:
@@ -68,6 +86,9 @@ def _cues(lines: Sequence[str]) -> set[str]:
     opening = "".join(lines[:4])[:OPENING_CHARS]
     headings = [m.group(1) for m in (_TOP.match(ln) for ln in lines) if m]
     found: set[str] = set()
+    first = lines[0] if lines else ""
+    if _YEAR_OPENING.match(first) and _RULE_OF_LAW.search(_FIRST_SENTENCE.match(first).group(0)):
+        found.add("year_opening")
     for name, pattern, where, _ in REPORT_CUES:
         if where == "opening":
             m = pattern.search(opening)
@@ -91,8 +112,9 @@ def body_kind(lines: Sequence[str]) -> str | None:
     """The kind a body shows by its formulas, or None when it shows none. An annual report needs
     the rule of law in its opening or headings and: the formula naming it (`现将2024年法治政府建设
     情况报告如下`), or two of the cues (formula, measures, shortcomings, plan, first responsible
-    person) of which one is a shortcomings section (the rules require it; a 工作总结 has none) or a
-    measures heading naming 法治政府建设 (`一、2023年法治政府建设开展情况`, seed 002). A formula and
+    person, a first sentence that opens with the year and names the rule of law) of which one is a
+    shortcomings section (the rules require it; a 工作总结 has none), a measures heading naming
+    法治政府建设 (`一、2023年法治政府建设开展情况`, seed 002) or that first sentence. A formula and
     a plan alone, work done and next year's, make a 工作总结 (seed 004)."""
     if not lines:
         return None
@@ -104,7 +126,10 @@ def body_kind(lines: Sequence[str]) -> str | None:
     if not _RULE_OF_LAW.search(opening + headings):
         return None
     cues = _cues(lines)
-    shape = cues & {"formula", "measures", "shortcomings", "plan", "first_responsible"}
+    if "shortcomings" not in cues and any(_HIGHLIGHTS.search(h) for h in _top_headings(lines)):
+        # The year's 亮点工作 and no shortcomings: a 工作总结 (seed 004: `一、2023年亮点工作`).
+        return "work_summary"
+    shape = cues & {"formula", "measures", "shortcomings", "plan", "first_responsible", "year_opening"}
     if "formula_rule_of_law" in cues or (len(shape) >= 2 and cues & set(_SUBJECT)):
         return "annual_report"
     if "formula" in cues and "plan" in cues:

@@ -9,6 +9,9 @@ When the fallback runs (`needs_fallback`), one reason each:
 - "list page": its block is mostly links (more than half of its characters, 10 links or more),
   which on a report page means it took a list below the report, or the page is a real list;
 - "short": its text has fewer than SHORT_CHARS characters (a news item, or a wrong block);
+- "brief": fewer than BRIEF_CHARS characters, in a block that no heading matching the page's
+  title heads: often one part of a page's text (the notes under a poem, the last section of a
+  report split over blocks) taken for the whole;
 - "forced": the caller asks for it (a capture marked as a likely report that would be skipped).
 
 Which text is kept (`choose`), in this order:
@@ -22,6 +25,9 @@ Which text is kept (`choose`), in this order:
    page's title (ArticleTitle, the 信息公开 table's 标题, <title>, h1), when the other does not;
 4. a forced try keeps the fallback when it holds more text (the own result would be skipped);
 5. a short own result gives way when the fallback holds at least LONGER times as much text;
+   a brief one only when that text also holds the own text (CONTAINS of its characters, line by
+   line) and has no heading matching the page's title below its top: the same article, more of
+   it, never a different one nor several;
 6. otherwise the own result stands.
 The winner is recorded: `Extracted.method` is "readability" and `fallback` says why it ran.
 """
@@ -36,9 +42,11 @@ import lxml.html
 from pipeline.extract import Extracted, extract_html, html_to_lines, page_lines_around
 from pipeline.titles import normalise_title
 
-__all__ = ["extract_main", "needs_fallback", "choose", "generic_extract", "SHORT_CHARS"]
+__all__ = ["extract_main", "needs_fallback", "choose", "contained", "generic_extract", "SHORT_CHARS", "BRIEF_CHARS"]
 
 SHORT_CHARS = 200  # ParseOptions.min_report_chars' default: a shorter text would be skipped
+BRIEF_CHARS = 800
+CONTAINS = 0.8
 MIN_CHARS = 50
 MAX_LINK_DENSITY = 0.3
 PUNCT_EVERY = 120
@@ -81,9 +89,13 @@ def needs_fallback(page: Extracted, *, force: bool = False) -> str | None:
         return "empty"
     if is_list_verdict(page):
         return "list page"
-    if _chars(page.lines) < SHORT_CHARS:
+    chars = _chars(page.lines)
+    if chars < SHORT_CHARS:
         return "short"
-    return "forced" if force else None
+    if force:
+        return "forced"
+    # A brief block under a heading that matches the page's title is the article the page names.
+    return "brief" if chars < BRIEF_CHARS and not page.titled else None
 
 
 def generic_extract(html: str) -> Candidate | None:
@@ -112,15 +124,21 @@ def generic_extract(html: str) -> Candidate | None:
                      punct=punct)
 
 
+_TITLE_PARTS = re.compile(r"[_|｜—-]+")
+
+
 def _title_keys(page: Extracted) -> list[str]:
     values = (page.meta.get("articletitle"), page.info.get("title"), page.h1, page.html_title)
+    # <title> carries the site's name too (`标题_XX县人民政府`, `标题 - 网站`): its last part, and
+    # an h1 that is only that name (a blog's header), name the site, not the article.
+    parts = [p for p in _TITLE_PARTS.split(normalise_title(page.html_title or "")) if p]
+    site = parts[-1] if len(parts) > 1 else None
     keys = []
     for value in values:
         key = normalise_title(value or "")
-        if len(key) >= 6:
+        if len(key) >= 6 and key != site:
             keys.append(key)
-            # <title> carries the site's name too: `标题_XX县人民政府`, `标题 - 网站`.
-            keys.extend(k for k in re.split(r"[_|｜—-]+", key) if len(k) >= 6)
+            keys.extend(k for k in _TITLE_PARTS.split(key) if len(k) >= 6 and k != site)
     return keys
 
 
@@ -135,6 +153,12 @@ def _under_title(lines, before, keys: list[str]) -> bool:
     """The text opens under the page's title: a heading line just above it or at its top."""
     near = [normalise_title(ln) for ln in (*before[-3:], *lines[:2])]
     return any(_is_heading(ln, k) for ln in near for k in keys)
+
+
+def _title_inside(lines, keys: list[str]) -> bool:
+    """The page's title as a heading inside a text, not at its top: the text runs over several
+    articles (a blog page's posts, the article it names among them)."""
+    return bool(keys) and any(_is_heading(normalise_title(ln), k) for ln in lines[2:] for k in keys)
 
 
 def dominant_text(page: Extracted) -> bool:
@@ -165,8 +189,23 @@ def choose(own: Extracted, alt: Candidate | None, reason: str, alt_before=()) ->
     if reason == "forced" and alt.chars > own_chars:
         return True, "own result would be skipped; fallback longer"
     if alt.chars >= LONGER * max(own_chars, 1):
+        if reason == "brief" and (contained(own.lines, alt.lines) < CONTAINS
+                                  or _title_inside(alt.lines, keys)):
+            return False, "own result kept; fallback longer but another text, or several"
         return True, f"fallback {alt.chars} chars against {own_chars}"
     return False, "own result kept"
+
+
+def contained(lines, within) -> float:
+    """Share of the characters of `lines` found, line by line, inside the text of `within`."""
+    hay = "".join(_WS.sub("", ln) for ln in within)
+    total = found = 0
+    for line in lines:
+        key = _WS.sub("", line)
+        total += len(key)
+        if key and key in hay:
+            found += len(key)
+    return found / total if total else 0.0
 
 
 def extract_main(html: str, *, url: str | None = None, force: bool = False) -> Extracted:
@@ -185,6 +224,8 @@ def extract_main(html: str, *, url: str | None = None, force: bool = False) -> E
             return dataclasses.replace(own, link_density=0.0, n_links=0,
                                        fallback=f"{reason}; {why}; own text without its links kept")
         return dataclasses.replace(own, fallback=f"{reason}; {why}")
+    # The own block's pictures go with it: they are not the fallback's (a list's thumbnails
+    # would make the fallback's text look like a row of scanned pages).
     return dataclasses.replace(own, lines=alt.lines, before=tuple(before[-30:]), after=tuple(after[:40]),
                                method="readability", link_density=alt.link_density, n_links=0,
-                               fallback=f"{reason}; {why}")
+                               images=(), fallback=f"{reason}; {why}")

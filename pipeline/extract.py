@@ -21,7 +21,7 @@ import lxml.etree as etree
 import lxml.html
 
 from pipeline.records import Link
-from pipeline.titlematch import by_title, title_keys
+from pipeline.titlematch import by_title, headed_by_title, title_keys
 
 __all__ = ["Extracted", "extract_html", "html_to_lines", "page_lines_around", "scan_images",
            "CONTAINERS", "INFO_LABELS", "MAX_PAGE_IMAGES"]
@@ -88,6 +88,9 @@ class Extracted:
     fallback: str = ""  # why the cascade ran its fallback, and what it decided (pipeline.cascade)
     # Pictures inside the body that may be pages of the report (see scan_images), in order.
     images: tuple[Link, ...] = ()
+    # The text-density block opens with, or sits right under, a heading matching the page's
+    # title (pipeline.titlematch): it is the article the page names, however short.
+    titled: bool = False
 
 
 def _norm(text: str) -> str:
@@ -395,12 +398,13 @@ def _add(own, totals, block, node, text, in_link) -> None:
         t[1] += chars
 
 
-def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int]:
+def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int, bool]:
     best, best_score, scores, totals = _score_density(body)
     if best is None:
-        return [], "none", 1.0, 0
+        return [], "none", 1.0, 0, False
     finals = _finals(scores, totals)
     chosen = by_title(best, finals, list(keys))
+    titled = bool(keys) and (chosen is not best or headed_by_title(best, list(keys)))
     if chosen is not best:
         best, best_score = chosen, finals[chosen]
     parts = [best]
@@ -423,7 +427,7 @@ def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int]:
     chars = sum(totals.get(p, (0, 0, 0))[0] for p in parts)
     link_chars = sum(totals.get(p, (0, 0, 0))[1] for p in parts)
     n_links = sum(totals.get(p, (0, 0, 0))[2] for p in parts)
-    return parts, "density", (link_chars / chars if chars else 1.0), n_links
+    return parts, "density", (link_chars / chars if chars else 1.0), n_links, titled
 
 
 def _container(body) -> tuple[list, str]:
@@ -554,19 +558,19 @@ def extract_html(html: str, *, url: str | None = None) -> Extracted:
                          images=_body_images([frag], url) if frag is not None else ())
 
     parts, method = _container(body)
-    link_density, n_links = 0.0, 0
+    link_density, n_links, titled = 0.0, 0, False
     if parts:
         chars = sum(_text_len(p) for p in parts)
         link_chars = sum(_text_len(a) for p in parts for a in p.iter("a"))
         n_links = sum(1 for p in parts for _ in p.iter("a"))
         link_density = link_chars / chars if chars else 1.0
     else:
-        parts, method, link_density, n_links = _density_body(body, title_keys(meta, html_title))
+        parts, method, link_density, n_links, titled = _density_body(body, title_keys(meta, html_title))
     before, inside, after = _split_page(body, parts)
     return Extracted(lines=tuple(inside), before=tuple(before[-30:]), after=tuple(after[:40]),
                      meta=meta, info=info, h1=h1, html_title=html_title, attachments=attachments,
                      method=method, link_density=link_density, n_links=n_links,
-                     images=_body_images(parts, url))
+                     images=_body_images(parts, url), titled=titled)
 
 
 def page_lines_around(html: str, lines) -> tuple[list[str], list[str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["title_keys", "by_title"]
+__all__ = ["title_keys", "by_title", "headed_by_title"]
 
 _WS = re.compile(r"[ \t\n\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _SKIP = frozenset(("script", "style", "noscript", "template", "select", "option", "textarea", "head"))
@@ -39,7 +39,7 @@ def _matches_title(text: str, keys: list[str]) -> bool:
     return len(text) >= _MIN_TITLE_KEY and any(k in text or text in k for k in keys)
 
 
-def _headed_by_title(node, keys: list[str]) -> bool:
+def headed_by_title(node, keys: list[str]) -> bool:
     """The block opens with, or sits right under, a heading that matches the page's title: the
     post of a blog page, the article of a portal page with several (its first headings inside,
     or the short lines just before it and before its parent)."""
@@ -68,7 +68,7 @@ def _headed_by_title(node, keys: list[str]) -> bool:
 
 def by_title(best, finals: dict, keys: list[str]):
     """Among the blocks that score near the best, the one whose heading is the page's title."""
-    if not keys or _headed_by_title(best, keys):
+    if not keys or headed_by_title(best, keys):
         return best
     floor = 0.2 * finals[best]
     rivals = sorted((n for n, f in finals.items() if f >= floor and n is not best),
@@ -76,7 +76,7 @@ def by_title(best, finals: dict, keys: list[str]):
     for node in rivals:
         if any(a is best for a in node.iterancestors()) or any(a is node for a in best.iterancestors()):
             continue  # a part or the whole of the best block: not another article
-        if _headed_by_title(node, keys):
+        if headed_by_title(node, keys):
             # A paragraph under the title stands for the block of paragraphs it is part of.
             while node.tag in ("p", "span", "font") and node.getparent() is not None:
                 node = node.getparent()

@@ -61,7 +61,8 @@ LIST = tuple(f"关于开展第{i}批行政执法案卷评查工作的通知" for
     (_page(()), False, "empty"),
     (_page(LIST, link_density=0.9, n_links=20), False, "list page"),
     (_page(("短讯：会议召开。",)), False, "short"),
-    (_page((REPORT,)), False, None),
+    (_page((REPORT,)), False, "brief"),
+    (_page((REPORT * 4,)), False, None),
     (_page((REPORT,)), True, "forced"),
 ])
 def test_when_the_fallback_runs(page, force, reason):
@@ -97,6 +98,10 @@ TITLE = "XX区司法局2024年法治政府建设年度报告"
     (_page(("近日召开会议，研究部署工作。",)), _alt((REPORT,)), "short", (), True),
     (_page((REPORT,)), _alt((REPORT + "另有说明。",)), "forced", (), True),
     (_page((REPORT,)), _alt((REPORT[:100],)), "forced", (), False),
+    # A brief own result gives way to a text twice as long only if that text holds it: more of
+    # the same article (the poem above its notes), never another one (a longer neighbour).
+    (_page((REPORT,)), _alt(("原文：" + "我有所念人，隔在远远乡。" * 30, REPORT)), "brief", (), True),
+    (_page((REPORT,)), _alt(("近日，市里召开会议，研究部署下一步工作。" * 30,)), "brief", (), False),
 ])
 def test_which_text_is_kept(own, alt, reason, before, take):
     assert choose(own, alt, reason, before)[0] is take
