@@ -15,7 +15,7 @@ from sqlalchemy import or_, select, update
 
 from jobs.config import Settings
 from jobs.locks import PARSE_LOCK, LockBusy, Locks, make_locks
-from pipeline.records import ParseFailure, ParseOptions, Skipped
+from pipeline.records import FileLimits, ParseFailure, ParseOptions, Skipped
 from storage.db import Database
 from storage.models import Capture, Source, utcnow
 
@@ -61,7 +61,16 @@ class ParseSummary:
 
 def parse_options(settings: Settings, *, host_boilerplate: frozenset[str] = frozenset()) -> ParseOptions:
     return ParseOptions(min_report_chars=settings.parse.min_report_chars,
-                        host_boilerplate=host_boilerplate)
+                        host_boilerplate=host_boilerplate, file_limits=file_limits(settings))
+
+
+def file_limits(settings: Settings) -> FileLimits:
+    """What the readers may unpack and hold for one document ([limits])."""
+    lim = settings.limits
+    return FileLimits(max_bytes=lim.max_file_bytes, max_unpacked_bytes=lim.max_unpacked_bytes,
+                      max_pages=lim.max_pages, max_xml_part_bytes=lim.max_xml_part_bytes,
+                      max_glyphs=lim.max_glyphs, max_page_objects=lim.max_page_objects,
+                      max_text_chars=lim.max_text_chars)
 
 
 def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,

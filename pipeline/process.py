@@ -157,7 +157,7 @@ def _extract(w: _Work) -> Skipped | None:
     if w.fmt in _FILE_FORMATS:
         assert extract_file_text is not None
         try:
-            got = extract_file_text(w.body or b"", w.fmt)
+            got = extract_file_text(w.body or b"", w.fmt, limits=w.options.file_limits)
         except ParseFailure:
             raise
         w.status, w.file_meta, w.ocr_pages = got.status, dict(got.meta), got.ocr_pages
