@@ -92,8 +92,11 @@ def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
         except LockBusy:  # only when stopped while waiting
             return ParseSummary()
         with held:
-            return _Parser(settings, db, tokenizer).run(run_id=run_id, limit=limit,
-                                                        progress=progress, stop=stop)
+            parser = _Parser(settings, db, tokenizer)
+            try:
+                return parser.run(run_id=run_id, limit=limit, progress=progress, stop=stop)
+            finally:
+                parser.close()
     finally:
         if own:
             locks.close()
@@ -112,6 +115,19 @@ class _Parser:
         from jobs.dedup import ParseDedup
         self.dedup = ParseDedup()  # near-duplicate index: loaded once, on first need
         self._possible: list[int] = []  # capture ids marked as possible reports, not parsed
+        self._runner: Any = None  # jobs.parse_sandbox.ParseRunner, started on first need
+
+    def close(self) -> None:
+        """Let the parse worker processes go (jobs.sandbox)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def _parse(self, body: bytes, **kwargs: Any) -> Any:
+        if self._runner is None:
+            from jobs.parse_sandbox import ParseRunner
+            self._runner = ParseRunner(self.settings, self.tokenizer)
+        return self._runner.parse(body, **kwargs)
 
     def run(self, *, run_id: int | None, limit: int | None,
             progress: Callable[[int], None] | None,
@@ -167,7 +183,6 @@ class _Parser:
     def _parse_one(self, capture_id: int, summary: ParseSummary, ocr: Any = None) -> None:
         """Parse and store one pending capture; with *ocr* (jobs/ocr.py), one that waited for
         OCR, read with the OCR's text."""
-        from pipeline.process import parse_document
         from pipeline.urls import host_of, is_official_host
         from storage.raw import get_body
         from storage.reports import store_document
@@ -191,9 +206,9 @@ class _Parser:
             options = parse_options(self.settings,
                                     host_boilerplate=self._host_boilerplate(s, host))
             try:
-                result = parse_document(body, url=url, content_type=capture.content_type,
-                                        filename=_filename(url), options=options,
-                                        tokenizer=self.tokenizer, ocr=ocr)
+                # In a worker process under [limits] (jobs.parse_sandbox).
+                result = self._parse(body, url=url, content_type=capture.content_type,
+                                     filename=_filename(url), options=options, ocr=ocr)
             except ParseFailure as exc:
                 self._fail(capture, summary, f"{exc.stage}: {url}: {exc.reason}")
                 return

@@ -84,3 +84,6 @@ class ParseFailure(Exception):
         super().__init__(f"{stage}: {reason}")
         self.stage = stage
         self.reason = reason
+
+    def __reduce__(self):  # travels from a parse worker process (jobs.sandbox) by pickle
+        return (ParseFailure, (self.stage, self.reason))
