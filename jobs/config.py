@@ -159,7 +159,7 @@ class LimitsSettings:
     max_xml_part_bytes: int = 50_000_000
     max_pages: int = 500
     max_glyphs: int = 2_000_000
-    max_page_objects: int = 200_000
+    max_page_objects: int = 100_000
     max_text_chars: int = 5_000_000
 
 

@@ -20,7 +20,7 @@ class FileLimits:
     max_pages: int = 500
     max_xml_part_bytes: int = 50_000_000  # one XML part of a DOCX or OFD package
     max_glyphs: int = 2_000_000  # glyphs drawn in a whole PDF
-    max_page_objects: int = 200_000  # glyphs, shapes and pictures drawn on one PDF page
+    max_page_objects: int = 100_000  # glyphs, shapes and pictures drawn on one PDF page
     max_text_chars: int = 5_000_000  # characters of text in one document
 
 

@@ -125,7 +125,14 @@ def parse_xml(data: bytes, label: str, part: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise fail(f"broken {label}: {part} is not well-formed XML ({exc})") from None
+        text = str(exc)
+        if "amplification" in text or "entity" in text.lower() and "loop" in text.lower():
+            raise fail(f"broken {label}: {part} defines entities that expand without end "
+                       "(an XML entity bomb); refused") from None
+        if "Excessive depth" in text:
+            raise fail(f"broken {label}: {part} is nested more than 256 levels deep; "
+                       "refused") from None
+        raise fail(f"broken {label}: {part} is not well-formed XML ({describe_error(exc)})") from None
     if root is None:
         raise fail(f"broken {label}: {part} is empty")
     return root

@@ -95,17 +95,29 @@ def _inflate(data: bytes, room: int, *, keep: bool, out: bytearray | None = None
 
 def bounded_lzw(data: bytes, room: int) -> bytes:
     """LZW (PDF's, early change 1), at most *room* bytes (more raises ValueError). The code table
-    stops growing at 4096 entries, as the format's 12-bit codes require."""
+    stops growing at 4096 entries, as the format's 12-bit codes require. When the input could
+    expand past *room* (2,500:1 at most), the size is measured first, keeping only the table's
+    entry lengths."""
+    if len(data) * 2600 > room and _lzw(data, room, keep=False) > room:
+        raise ValueError("over budget")
     out = bytearray()
-    table: list[bytes] = [bytes((c,)) for c in range(256)] + [b"", b""]
-    prev = b""
+    if _lzw(data, room, keep=True, out=out) > room:
+        raise ValueError("over budget")
+    return bytes(out)
+
+
+def _lzw(data: bytes, room: int, *, keep: bool, out: bytearray | None = None) -> int:
+    # In counting mode the table holds each entry's length instead of its bytes.
+    table: list = [bytes((c,)) for c in range(256)] + [b"", b""] if keep else [1] * 256 + [0, 0]
+    empty: object = b"" if keep else 0
+    prev: object = empty
     nbits = 9
-    bitbuf = bitcount = pos = 0
+    bitbuf = bitcount = pos = total = 0
     size = len(data)
     while True:
         while bitcount < nbits:
             if pos >= size:
-                return bytes(out)
+                return total
             bitbuf = ((bitbuf << 8) | data[pos]) & 0xFFFFFF
             pos += 1
             bitcount += 8
@@ -113,51 +125,66 @@ def bounded_lzw(data: bytes, room: int) -> bytes:
         code = (bitbuf >> bitcount) & ((1 << nbits) - 1)
         if code == 256:
             del table[258:]
-            prev, nbits = b"", 9
+            prev, nbits = empty, 9
             continue
         if code == 257:
-            break
+            return total
         if not prev:
             if code >= len(table):
-                break  # corrupt: stop there, as pdfminer does
+                return total  # corrupt: stop there, as pdfminer does
             x = table[code]
         else:
             if code < len(table):
                 x = table[code]
-                entry = prev + x[:1]
+                entry = prev + x[:1] if keep else prev + 1  # type: ignore[operator,index]
             elif code == len(table):
-                x = entry = prev + prev[:1]
+                x = entry = prev + prev[:1] if keep else prev + 1  # type: ignore[operator,index]
             else:
-                break
+                return total
             if len(table) < 4096:
                 table.append(entry)
             n = len(table)
             nbits = 9 if n < 511 else 10 if n < 1023 else 11 if n < 2047 else 12
         prev = x
-        out += x
-        if len(out) > room:
-            raise ValueError("over budget")
-    return bytes(out)
+        if keep:
+            out += x  # type: ignore[operator]
+            total = len(out)  # type: ignore[arg-type]
+        else:
+            total += x  # type: ignore[operator]
+        if total > room:
+            return total
 
 
 def bounded_runlength(data: bytes, room: int) -> bytes:
-    """RunLength (PDF Reference 3.3.4), at most *room* bytes (more raises ValueError)."""
+    """RunLength (PDF Reference 3.3.4), at most *room* bytes (more raises ValueError); measured
+    first when the input could expand past *room* (64:1 at most)."""
+    if len(data) * 64 > room and _runlength(data, room, keep=False) > room:
+        raise ValueError("over budget")
     out = bytearray()
-    i, size = 0, len(data)
+    _runlength(data, room, keep=True, out=out)
+    return bytes(out)
+
+
+def _runlength(data: bytes, room: int, *, keep: bool, out: bytearray | None = None) -> int:
+    i, size, total = 0, len(data), 0
     while i < size:
         length = data[i]
         i += 1
         if length == 128:
             break
         if length < 128:
-            out += data[i:i + length + 1]
+            if keep:
+                out += data[i:i + length + 1]  # type: ignore[operator]
+            total += min(length + 1, size - i)
             i += length + 1
         elif i < size:
-            out += bytes((data[i],)) * (257 - length)
+            if keep:
+                out += bytes((data[i],)) * (257 - length)  # type: ignore[operator]
+            total += 257 - length
             i += 1
-        if len(out) > room:
-            raise ValueError("over budget")
-    return bytes(out)
+        if total > room:
+            break
+    return total
 
 
 def _spend(budget: list[int], data: bytes) -> bytes:
