@@ -11,6 +11,8 @@ from pipeline.records import ParsedDocument, ParseFailure, ParseOptions, Skipped
 
 __all__ = ["ParseRunner", "sandbox_limits", "limit_failure"]
 
+_WARM_TEXT = ("XX县2024年法治政府建设年度报告\n2024年，我县深入学习贯彻习近平法治思想，"
+              "推进依法行政，建设法治政府。\nXX县人民政府\n2025年3月1日")
 # Set in each worker when it starts (inherited from the caller: forked, not pickled).
 _tokenizer: Any = None
 
@@ -37,6 +39,15 @@ def _init(tokenizer: Any) -> None:
     _tokenizer = tokenizer
 
 
+def warm(tokenizer: Any) -> None:
+    """Load the tokenizer's dictionary (two seconds of CPU) here, once, so every worker forked
+    after has it and no document's CPU limit pays for it."""
+    if tokenizer is None:
+        return
+    from pipeline.fields import keywords
+    keywords(_WARM_TEXT, tokenizer, boost=getattr(tokenizer, "user_words", ()))
+
+
 def _parse(body: bytes, url: str | None, content_type: str | None, filename: str | None,
            options: ParseOptions, ocr: Any) -> ParsedDocument | Skipped:
     from pipeline.process import parse_document
@@ -52,7 +63,7 @@ class ParseRunner:
         self.tokenizer = tokenizer
         self.sandbox: Sandbox | None = None
         if settings.limits.sandbox:
-            _warm(tokenizer)  # loaded once here, not once per worker
+            warm(tokenizer)
             self.sandbox = Sandbox(sandbox_limits(settings), workers=settings.limits.workers,
                                    initializer=_init, initargs=(tokenizer,))
 
@@ -78,9 +89,3 @@ class ParseRunner:
             return self.sandbox.run(_parse, body, url, content_type, filename, options, ocr)
         except LimitExceeded as exc:
             raise limit_failure(exc) from None
-
-
-def _warm(tokenizer: Any) -> None:
-    cut = getattr(tokenizer, "index_tokens", None)
-    if cut is not None:
-        cut("法治政府建设年度报告")

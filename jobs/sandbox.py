@@ -13,6 +13,7 @@ files, and leave with os._exit so nothing of the caller's is closed or flushed t
 """
 from __future__ import annotations
 
+import faulthandler
 import logging
 import math
 import multiprocessing as mp
@@ -258,6 +259,7 @@ def _worker_main(conn: Any, limits: SandboxLimits, stage: Any,
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGXCPU, _on_xcpu)
+        faulthandler.disable()  # a reader crashing is reported by the caller, in one line
         logging.getLogger("pdfminer").setLevel(logging.ERROR)
         if initializer is not None:
             initializer(*initargs)
@@ -299,6 +301,10 @@ def _serve(conn: Any, limits: SandboxLimits, stage: Any) -> int:
             conn.send(("memory", _stage_name(stage), _peak_rss_mb()))
             return 0
         except Exception as exc:  # noqa: BLE001 - handed to the caller, who decides
+            if _out_of_memory(exc):  # a MemoryError the work turned into its own error
+                args = kwargs = None
+                conn.send(("memory", _stage_name(stage), _peak_rss_mb()))
+                return 0
             reply = ("error", _picklable(exc), 0.0)
         reply = (reply[0], reply[1], _peak_rss_mb())
         try:
@@ -308,6 +314,19 @@ def _serve(conn: Any, limits: SandboxLimits, stage: Any) -> int:
             return 0
         except (pickle.PicklingError, TypeError, AttributeError) as exc:
             conn.send(("error", RuntimeError(f"result cannot be sent back: {exc}"), 0.0))
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether *exc* is, or was raised while handling, a MemoryError (`raise ... from None`
+    hides the cause from tracebacks, not from __context__)."""
+    seen = 0
+    cur: BaseException | None = exc
+    while cur is not None and seen < 20:
+        if isinstance(cur, MemoryError):
+            return True
+        cur = cur.__cause__ or cur.__context__
+        seen += 1
+    return False
 
 
 def _stage_name(stage: Any) -> str | None:
