@@ -171,6 +171,7 @@ class Sandbox:
                 worker = None
                 raise LimitExceeded("crash", "the worker process was gone before the call") from None
             if not worker.conn.poll(self.limits.wall_seconds):
+                self.last = RunStats(time.monotonic() - started, math.nan)
                 stage = worker.current_stage()
                 self._discard(worker)
                 worker = None
@@ -179,6 +180,7 @@ class Sandbox:
             try:
                 kind, value, peak = worker.conn.recv()
             except (EOFError, OSError, pickle.UnpicklingError):
+                self.last = RunStats(time.monotonic() - started, math.nan)
                 stage = worker.current_stage()
                 worker.process.join(2)
                 code = worker.process.exitcode

@@ -103,6 +103,10 @@ def _decode(w: _Work) -> Skipped | None:
         return None
     body = w.body or b""
     w.text = decode_html(body, w.content_type) if w.fmt == "html" else decode_text(body, w.content_type)
+    limit = w.options.file_limits.max_text_chars
+    if w.fmt == "text" and len(w.text) > limit:  # what cleaning would walk line by line
+        raise ParseFailure("decode", f"text too long: {len(w.text)} characters, more than {limit} "
+                           "(limit [limits] max_text_chars)")
     return None
 
 
