@@ -6,6 +6,7 @@ a capture is claimed before it is read, and storing the same document twice chan
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass, field, fields
@@ -82,6 +83,23 @@ def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
     One parser at a time per database (the parse lock; others wait for it): two parsers taking the
     same pending capture would both store it. Setting *stop* ends it between two captures.
     """
+    from storage.faults import DatabaseFault, describe_db_error, is_db_error
+    try:
+        return _parse_pending(settings, db, tokenizer=tokenizer, run_id=run_id, limit=limit,
+                              progress=progress, stop=stop, locks=locks)
+    except DatabaseFault:
+        raise
+    except Exception as exc:  # the database failing outside a capture's transaction
+        if not is_db_error(exc):
+            raise
+        msg = f"parse: {describe_db_error(exc, db.url)}"
+        log.error(msg)
+        raise DatabaseFault(msg) from None
+
+
+def _parse_pending(settings: Settings, db: Database, *, tokenizer: Any, run_id: int | None,
+                   limit: int | None, progress: Callable[[int], None] | None,
+                   stop: threading.Event | None, locks: Locks | None) -> ParseSummary:
     own = locks is None
     locks = locks or make_locks(db, settings)
     try:
@@ -154,11 +172,35 @@ class _Parser:
                 done += 1
                 if progress:
                     progress(1)
-                self._parse_one(capture_id, summary)
+                self._parse_guarded(capture_id, summary)
         self._settle_possible_reports(summary)
         if summary.new_reports or summary.updated_reports:
             self._refresh_search_stats()
         return summary
+
+    def _parse_guarded(self, capture_id: int, summary: ParseSummary) -> None:
+        """_parse_one, with database faults in words: a lost connection is tried once more on a
+        new one (the capture's transaction was rolled back, nothing is half-stored); any other
+        fault (read-only, disk full, a damaged file) ends the job with one line (DatabaseFault),
+        as every further capture would meet it too."""
+        from storage.faults import DatabaseFault, describe_db_error, is_db_error, is_disconnect
+        for attempt in (1, 2):
+            before = copy.deepcopy(summary)
+            try:
+                self._parse_one(capture_id, summary)
+                return
+            except Exception as exc:
+                if not is_db_error(exc):
+                    raise
+                for f in fields(ParseSummary):  # the counts of what was rolled back
+                    setattr(summary, f.name, getattr(before, f.name))
+                msg = f"store: capture {capture_id}: {describe_db_error(exc, self.db.url)}"
+                if is_disconnect(exc) and attempt == 1:
+                    log.warning("%s; trying again on a new connection", msg)
+                    continue
+                log.error(msg)
+                summary.errors.append(msg)
+                raise DatabaseFault(msg) from None
 
     def _settle_possible_reports(self, summary: ParseSummary) -> None:
         """A possible report whose attachment was stored meanwhile is no loss (jobs.unparsed)."""

@@ -10,4 +10,13 @@ __all__ = ["cli", "main"]
 
 
 def main(argv: Iterable[str] | None = None) -> None:
-    cli.main(args=list(argv) if argv is not None else None, prog_name="govreports")
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="govreports",
+                 standalone_mode=True)
+    except Exception as exc:  # a database fault reaches a person as one line, not a traceback
+        from storage.faults import DatabaseFault, describe_db_error, is_db_error
+        if isinstance(exc, DatabaseFault):
+            raise SystemExit(f"govreports: {exc}") from None
+        if is_db_error(exc):
+            raise SystemExit(f"govreports: {describe_db_error(exc)}") from None
+        raise
