@@ -137,15 +137,26 @@ def docx_huge_part(unpacked: int = 190_000_000) -> bytes:
     rnd = random.Random(5)
     para = b"<w:p><w:r><w:t>" + "法治政府建设".encode() * 220 + b"</w:t></w:r></w:p>"
     chunk = bytearray()
-    while len(chunk) < 1 << 20:
+    while len(chunk) < 1 << 20:  # whole paragraphs, so the part stays well-formed
         chunk += b"<w:p><w:r><w:t>%d</w:t></w:r></w:p>" % rnd.getrandbits(40) + para
-    chunk = bytes(chunk[:1 << 20])
-    count = unpacked >> 20
-    data, crc, _ = fb._deflate_repeated(chunk, count)
+    chunk = bytes(chunk)
+    count = unpacked // len(chunk)
+    head = b'<?xml version="1.0"?><w:document ' + _W + b'><w:body>'
+    foot = b"</w:body></w:document>"
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    # After a full flush the compressor forgets its history: every copy of the chunk compresses
+    # to the same bytes, which are repeated.
+    data = comp.compress(head) + comp.flush(zlib.Z_FULL_FLUSH)
+    block = comp.compress(chunk) + comp.flush(zlib.Z_FULL_FLUSH)
+    data += block * count + comp.compress(foot) + comp.flush(zlib.Z_FINISH)
+    crc = zlib.crc32(head)
+    for _ in range(count):
+        crc = zlib.crc32(chunk, crc)
+    crc = zlib.crc32(foot, crc)
+    size = len(head) + count * len(chunk) + len(foot)
     members = [(name, zlib.compress(body)[2:-4], zlib.crc32(body), len(body), len(body))
                for name, body in {"[Content_Types].xml": fb._DOCX_TYPES}.items()]
-    members.append(("word/document.xml", data, crc,
-                    count << 20, count << 20))
+    members.append(("word/document.xml", data, crc, size, size))
     return fb._write_zip(members)
 
 
