@@ -101,7 +101,9 @@ class Anchor:
 
 
 _WS = re.compile(r"\s+")
-_CUT = re.compile(r"(\.{2,}|…+)$")
+# How a list marks a title it cut (`…情况的...`); a suffix test, as a `$`-anchored search for a
+# run of dots retries from every dot of a long run (quadratic on crawled text).
+_CUT_MARKS = ("..", "…")
 
 
 def page_root(text: str):
@@ -118,7 +120,7 @@ def _title_of(a) -> str:
     text = _WS.sub(" ", a.text_content() or "").strip()
     title = _WS.sub(" ", a.get("title") or "").strip()
     # Lists cut long titles (`…情况的...`) and keep the whole one in the title attribute.
-    if title and (len(title) > len(text) or _CUT.search(text)):
+    if title and (len(title) > len(text) or text.endswith(_CUT_MARKS)):
         return title
     return text
 
@@ -206,7 +208,9 @@ def attachment_links(root, base_url: str, raw_text: str = "",
 
 # A document title, not a menu entry: a year, 关于…, or a subject ending in a document type
 # (…大检查的通知), but not a menu named by types (通知公告).
-_DOC_TITLE = re.compile(r"(19|20)\d{2}\s*年|^关于|.{4,}(通知|公告|通告|意见|决定|办法|公示|名单|讲话)$")
+# (The `.{4,}` alternative starts only at a line's start, `(?<![^\n])`: tried from every
+# character, it would scan to the end of a long line from each, quadratic on crawled text.)
+_DOC_TITLE = re.compile(r"(19|20)\d{2}\s*年|^关于|(?<![^\n]).{4,}(通知|公告|通告|意见|决定|办法|公示|名单|讲话)$")
 # Menu entries this short may be judged by their URL alone (部门, 镇街 under …/fzzfjs/), when
 # the URL names the report itself (weight 5), not just the 政务公开 area.
 _SHORT_MENU_CHARS = 8

@@ -9,12 +9,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.exceptions import IgnoreRequest
 
 from crawler.outcomes import SkipRequest
 from pipeline.urls import host_of
 
-__all__ = ["HostGuardMiddleware", "ProxyMiddleware", "BackoffRetryMiddleware", "RequestCountMiddleware"]
+__all__ = ["HostGuardMiddleware", "ProxyMiddleware", "BackoffRetryMiddleware", "RequestCountMiddleware",
+           "PrivateRedirectMiddleware"]
 
 log = logging.getLogger(__name__)
 
@@ -121,4 +126,36 @@ class RequestCountMiddleware:
         stats = self.crawler.stats
         stats.inc_value("fetch/requests")
         stats.inc_value(f"fetch/requests_per_host/{host}")
+        return None
+
+
+def is_private_host(host: str | None) -> bool:
+    """localhost, or an address literal in a loopback, link-local, private or reserved range."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        addr = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return (addr.is_loopback or addr.is_link_local or addr.is_private or addr.is_reserved
+            or addr.is_unspecified or addr.is_multicast)
+
+
+class PrivateRedirectMiddleware:
+    """Refuses a redirect from a public host to a loopback, link-local or private address: a
+    crawled site must not send the crawler to the machine's own services or a cloud metadata
+    address (169.254.169.254). Recorded as a failed fetch; a crawl started on such an address on
+    purpose (a local mirror) is not affected."""
+
+    def process_request(self, request):
+        chain = request.meta.get("redirect_urls")
+        if not chain:
+            return None
+        target = urlsplit(request.url).hostname
+        if is_private_host(target) and not is_private_host(urlsplit(chain[0]).hostname):
+            raise IgnoreRequest(f"redirect to the private address {target} refused "
+                                f"(from {chain[0]})")
         return None

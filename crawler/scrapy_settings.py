@@ -55,6 +55,7 @@ def scrapy_settings(crawl: Any) -> dict[str, Any]:
         "DUPEFILTER_CLASS": "scrapy.dupefilters.BaseDupeFilter",
         "DOWNLOADER_MIDDLEWARES": {
             "crawler.middlewares.HostGuardMiddleware": 40,
+            "crawler.middlewares.PrivateRedirectMiddleware": 45,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.middlewares.BackoffRetryMiddleware": 550,
             "crawler.middlewares.ProxyMiddleware": 740,

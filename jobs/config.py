@@ -15,6 +15,7 @@ from typing import Any, Mapping
 __all__ = [
     "Settings", "DatabaseSettings", "CrawlSettings", "ParseSettings", "SearchSettings",
     "ServiceSettings", "WorkerSettings", "DiscoverSettings", "WebSettings", "SettingsError", "load_settings",
+    "LimitsSettings",
     "PROJECT_ROOT",
 ]
 
@@ -165,6 +166,24 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class LimitsSettings:
+    """Hard limits on parsing one crawled document; settings.toml's [limits] says why."""
+
+    sandbox: bool = True
+    workers: int = 1
+    memory_mb: int = 1024
+    cpu_seconds: float = 60.0
+    wall_seconds: float = 90.0
+    max_file_bytes: int = 50_000_000
+    max_unpacked_bytes: int = 200_000_000
+    max_xml_part_bytes: int = 50_000_000
+    max_pages: int = 500
+    max_glyphs: int = 2_000_000
+    max_page_objects: int = 100_000
+    max_text_chars: int = 5_000_000
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crawl: CrawlSettings = field(default_factory=CrawlSettings)
@@ -175,6 +194,7 @@ class Settings:
     ocr: OcrSettings = field(default_factory=OcrSettings)
     discover: DiscoverSettings = field(default_factory=DiscoverSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     # Directory that relative paths (SQLite file, log file) are resolved against.
     base_dir: Path = PROJECT_ROOT
 
@@ -195,6 +215,7 @@ _SECTION_TYPES = {
     "ocr": OcrSettings,
     "discover": DiscoverSettings,
     "web": WebSettings,
+    "limits": LimitsSettings,
 }
 
 

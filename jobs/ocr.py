@@ -396,6 +396,7 @@ def _store(settings: Settings, db: Database, finished: list[tuple[int, Any]],
                                 parsed.errors[0] if parsed.errors else _left_out(text))
             if summary.new_reports or summary.updated_reports:
                 parser._refresh_search_stats()
+            parser.close()
     finally:
         if own:
             locks.close()

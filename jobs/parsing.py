@@ -6,6 +6,7 @@ a capture is claimed before it is read, and storing the same document twice chan
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass, field, fields
@@ -15,7 +16,7 @@ from sqlalchemy import or_, select, update
 
 from jobs.config import Settings
 from jobs.locks import PARSE_LOCK, LockBusy, Locks, make_locks
-from pipeline.records import ParseFailure, ParseOptions, Skipped
+from pipeline.records import FileLimits, ParseFailure, ParseOptions, Skipped
 from storage.db import Database
 from storage.models import Capture, Source, utcnow
 
@@ -61,7 +62,16 @@ class ParseSummary:
 
 def parse_options(settings: Settings, *, host_boilerplate: frozenset[str] = frozenset()) -> ParseOptions:
     return ParseOptions(min_report_chars=settings.parse.min_report_chars,
-                        host_boilerplate=host_boilerplate)
+                        host_boilerplate=host_boilerplate, file_limits=file_limits(settings))
+
+
+def file_limits(settings: Settings) -> FileLimits:
+    """What the readers may unpack and hold for one document ([limits])."""
+    lim = settings.limits
+    return FileLimits(max_bytes=lim.max_file_bytes, max_unpacked_bytes=lim.max_unpacked_bytes,
+                      max_pages=lim.max_pages, max_xml_part_bytes=lim.max_xml_part_bytes,
+                      max_glyphs=lim.max_glyphs, max_page_objects=lim.max_page_objects,
+                      max_text_chars=lim.max_text_chars)
 
 
 def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
@@ -73,6 +83,23 @@ def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
     One parser at a time per database (the parse lock; others wait for it): two parsers taking the
     same pending capture would both store it. Setting *stop* ends it between two captures.
     """
+    from storage.faults import DatabaseFault, describe_db_error, is_db_error
+    try:
+        return _parse_pending(settings, db, tokenizer=tokenizer, run_id=run_id, limit=limit,
+                              progress=progress, stop=stop, locks=locks)
+    except DatabaseFault:
+        raise
+    except Exception as exc:  # the database failing outside a capture's transaction
+        if not is_db_error(exc):
+            raise
+        msg = f"parse: {describe_db_error(exc, db.url)}"
+        log.error(msg)
+        raise DatabaseFault(msg) from None
+
+
+def _parse_pending(settings: Settings, db: Database, *, tokenizer: Any, run_id: int | None,
+                   limit: int | None, progress: Callable[[int], None] | None,
+                   stop: threading.Event | None, locks: Locks | None) -> ParseSummary:
     own = locks is None
     locks = locks or make_locks(db, settings)
     try:
@@ -83,8 +110,11 @@ def parse_pending(settings: Settings, db: Database, *, tokenizer: Any = None,
         except LockBusy:  # only when stopped while waiting
             return ParseSummary()
         with held:
-            return _Parser(settings, db, tokenizer).run(run_id=run_id, limit=limit,
-                                                        progress=progress, stop=stop)
+            parser = _Parser(settings, db, tokenizer)
+            try:
+                return parser.run(run_id=run_id, limit=limit, progress=progress, stop=stop)
+            finally:
+                parser.close()
     finally:
         if own:
             locks.close()
@@ -103,6 +133,19 @@ class _Parser:
         from jobs.dedup import ParseDedup
         self.dedup = ParseDedup()  # near-duplicate index: loaded once, on first need
         self._possible: list[int] = []  # capture ids marked as possible reports, not parsed
+        self._runner: Any = None  # jobs.parse_sandbox.ParseRunner, started on first need
+
+    def close(self) -> None:
+        """Let the parse worker processes go (jobs.sandbox)."""
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def _parse(self, body: bytes, **kwargs: Any) -> Any:
+        if self._runner is None:
+            from jobs.parse_sandbox import ParseRunner
+            self._runner = ParseRunner(self.settings, self.tokenizer)
+        return self._runner.parse(body, **kwargs)
 
     def run(self, *, run_id: int | None, limit: int | None,
             progress: Callable[[int], None] | None,
@@ -129,11 +172,35 @@ class _Parser:
                 done += 1
                 if progress:
                     progress(1)
-                self._parse_one(capture_id, summary)
+                self._parse_guarded(capture_id, summary)
         self._settle_possible_reports(summary)
         if summary.new_reports or summary.updated_reports:
             self._refresh_search_stats()
         return summary
+
+    def _parse_guarded(self, capture_id: int, summary: ParseSummary) -> None:
+        """_parse_one, with database faults in words: a lost connection is tried once more on a
+        new one (the capture's transaction was rolled back, nothing is half-stored); any other
+        fault (read-only, disk full, a damaged file) ends the job with one line (DatabaseFault),
+        as every further capture would meet it too."""
+        from storage.faults import DatabaseFault, describe_db_error, is_db_error, is_disconnect
+        for attempt in (1, 2):
+            before = copy.deepcopy(summary)
+            try:
+                self._parse_one(capture_id, summary)
+                return
+            except Exception as exc:
+                if not is_db_error(exc):
+                    raise
+                for f in fields(ParseSummary):  # the counts of what was rolled back
+                    setattr(summary, f.name, getattr(before, f.name))
+                msg = f"store: capture {capture_id}: {describe_db_error(exc, self.db.url)}"
+                if is_disconnect(exc) and attempt == 1:
+                    log.warning("%s; trying again on a new connection", msg)
+                    continue
+                log.error(msg)
+                summary.errors.append(msg)
+                raise DatabaseFault(msg) from None
 
     def _settle_possible_reports(self, summary: ParseSummary) -> None:
         """A possible report whose attachment was stored meanwhile is no loss (jobs.unparsed)."""
@@ -158,7 +225,6 @@ class _Parser:
     def _parse_one(self, capture_id: int, summary: ParseSummary, ocr: Any = None) -> None:
         """Parse and store one pending capture; with *ocr* (jobs/ocr.py), one that waited for
         OCR, read with the OCR's text."""
-        from pipeline.process import parse_document
         from pipeline.urls import host_of, is_official_host
         from storage.raw import get_body
         from storage.reports import store_document
@@ -182,9 +248,9 @@ class _Parser:
             options = parse_options(self.settings,
                                     host_boilerplate=self._host_boilerplate(s, host))
             try:
-                result = parse_document(body, url=url, content_type=capture.content_type,
-                                        filename=_filename(url), options=options,
-                                        tokenizer=self.tokenizer, ocr=ocr)
+                # In a worker process under [limits] (jobs.parse_sandbox).
+                result = self._parse(body, url=url, content_type=capture.content_type,
+                                     filename=_filename(url), options=options, ocr=ocr)
             except ParseFailure as exc:
                 self._fail(capture, summary, f"{exc.stage}: {url}: {exc.reason}")
                 return

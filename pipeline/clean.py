@@ -49,7 +49,7 @@ _DATE = (r"(?:(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
 _MONTH = r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月)"
 DATE_LINE = re.compile(rf"^[\[【(（]?\s*(?:{_DATE}|{_MONTH})\s*(?:星期.|周.)?\s*[\]】)）]?$")
 _CN_DATE_LINE = re.compile(r"^[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日$")
-_STARTS_DATE = re.compile(rf"^\s*[\[【(（]?\s*{_DATE}")
+_STARTS_DATE = re.compile(rf"^\s*(?:[\[【(（]\s*)?{_DATE}")  # no two \s* side by side: quadratic
 
 # Whole lines made only of these (and separators) are chrome. (phrase, real example line)
 CHROME_PHRASES: tuple[tuple[str, str], ...] = (
@@ -79,7 +79,7 @@ TRAILING_PHRASES: tuple[tuple[str, str], ...] = (
     ("本栏目其他信息", "本栏目其他信息 (the column's other items under a report, tests/shapes.py)"),
     ("其他信息", "其他信息"), ("最新信息", "最新信息"),
 )
-_PAGER = re.compile(r"第\s*\d+\s*页\s*/?\s*共\s*\d+\s*页|共\s*\d+\s*页|\d+/\d+页")
+_PAGER = re.compile(r"第\s*\d+\s*页\s*/?\s*共\s*\d+\s*页|共\s*\d+\s*页|(?<!\d)\d+/\d+页")
 _SEPARATORS = re.compile(r"[\s【】\[\]|｜/<>《》«»()（）:：·•\-—_,，.。!！>]+")
 # (label, real example) — footer lines: `主办:重庆市合川区人民政府办公室` (seed 001).
 FOOTER_LABELS: tuple[tuple[str, str], ...] = (
@@ -100,7 +100,8 @@ _FOOTER = re.compile(r"^\s*(?:%s)\s*[:：]|ICP备|ICP证|公网安备|Copyright|
 _BREADCRUMB = re.compile(r"^\s*(?:当前位置|您现在的位置|您的位置|您当前的位置|所在位置|当前的位置|位置)\s*[:：]|"
                          r"^\s*首页\s*(?:>|＞|»|›|→|/)")
 # A figure: `办理…案件128件`, `群众安全感指数 99.1%`. Such a line is content, never chrome.
-_FIGURE = re.compile(r"\d+(?:\.\d+)?\s*(?:件|个|项|人次|人|次|家|户|元|%|％|条|场|名|宗|起|份|篇|所|批|余|万|亿|倍|天|小时|公里|亩|平方米)")
+# (`(?<!\d)`: a number is tried from its first digit only, not again from each digit after it.)
+_FIGURE = re.compile(r"(?<!\d)\d+(?:\.\d+)?\s*(?:件|个|项|人次|人|次|家|户|元|%|％|条|场|名|宗|起|份|篇|所|批|余|万|亿|倍|天|小时|公里|亩|平方米)")
 _TERMINAL = "。！？；…”’」』.!?;"
 _HEADING = re.compile(r"^\s*(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|"
                       r"[一二三四五六七八九十]+是|第[一二三四五六七八九十\d]+[章节条部分]|\d+[、.．](?!\d)|"

@@ -192,7 +192,10 @@ def department_issuer(code: str, department: str) -> str:
 
 def _clean(text: str) -> str:
     text = _SPACES.sub("", text or "")
-    text = _BRACKETS.sub("", text)
+    # Only up to the last closing bracket: an opening one with none after it would make the
+    # pattern scan to the end from every opening bracket (quadratic on a crawled name).
+    cut = max(text.rfind(c) for c in "）)】]") + 1
+    text = _BRACKETS.sub("", text[:cut]) + text[cut:]
     text = _LEADING_NOISE.sub("", text)
     return text.strip("-—_|·•:：>》«»")
 

@@ -231,7 +231,7 @@ _NOT_PAGE_IMAGE = re.compile(r"icon|logo|qrcode|ewm|erweima|share|print|close|sp
 # A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan.
 _SCAN_MAX_TEXT_CHARS = 300
 MAX_PAGE_IMAGES = 60  # more is a gallery, not a report
-_PX = re.compile(r"(\d+(?:\.\d+)?)\s*(?:px)?\s*$")
+_PX = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:px\s*)?$")
 
 
 def _declared(img, attr: str) -> float | None:

@@ -49,7 +49,11 @@ _MAX_SLANT_DEGREES = 12.0
 _BAND = 0.1
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 _NOT_WORD = re.compile(r"[\W\d_]+")
-_OCR_PAGE_NUMBER = re.compile(r"^[一—–\-－_~·.?？]*(?:\d{1,4}|[?？])[一—–\-－_~·.?？]*$|^[一—–\-－]{1,3}$|"
+# A run of dashes around a number, or around a question mark the recogniser read for one. (The
+# second form checks for the mark ahead instead of placing it between two runs of the same marks:
+# that would try every split of a long run.)
+_OCR_PAGE_NUMBER = re.compile(r"^[一—–\-－_~·.?？]*\d{1,4}[一—–\-－_~·.?？]*$|"
+                              r"^(?=[^?？]*[?？])[一—–\-－_~·.?？]*$|^[一—–\-－]{1,3}$|"
                               r"^第\d{1,4}页(?:共\d{1,4}页)?$|^\d{1,4}/\d{1,4}$")
 # ASCII punctuation the recogniser puts where a Chinese document has full-width marks.
 _FULL_WIDTH = {",": "，", ";": "；", ":": "：", "?": "？", "!": "！", "(": "（", ")": "）"}

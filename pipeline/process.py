@@ -63,6 +63,7 @@ class _Work:
     ocr: Any = None  # pipeline.ocr.OcrText read from the document's pages, if it was OCR'd
     ocr_pages: tuple[int, ...] = ()  # a PDF's pages that need OCR
     scan_images: tuple[Any, ...] = ()  # an HTML page's pictures of pages (Links)
+    on_stage: Callable[[str], None] | None = None  # told each stage as it starts
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,10 @@ def _decode(w: _Work) -> Skipped | None:
         return None
     body = w.body or b""
     w.text = decode_html(body, w.content_type) if w.fmt == "html" else decode_text(body, w.content_type)
+    limit = w.options.file_limits.max_text_chars
+    if w.fmt == "text" and len(w.text) > limit:  # what cleaning would walk line by line
+        raise ParseFailure("decode", f"text too long: {len(w.text)} characters, more than {limit} "
+                           "(limit [limits] max_text_chars)")
     return None
 
 
@@ -157,7 +162,7 @@ def _extract(w: _Work) -> Skipped | None:
     if w.fmt in _FILE_FORMATS:
         assert extract_file_text is not None
         try:
-            got = extract_file_text(w.body or b"", w.fmt)
+            got = extract_file_text(w.body or b"", w.fmt, limits=w.options.file_limits)
         except ParseFailure:
             raise
         w.status, w.file_meta, w.ocr_pages = got.status, dict(got.meta), got.ocr_pages
@@ -259,6 +264,8 @@ STAGES: tuple[tuple[str, Callable[[_Work], Skipped | None]], ...] = (
 
 def _run(w: _Work) -> ParsedDocument | Skipped:
     for stage, step in STAGES:
+        if w.on_stage is not None:  # a file's reading is the "file" stage, as its failures say
+            w.on_stage("file" if stage == "extract" and w.fmt in _FILE_FORMATS else stage)
         try:
             outcome = step(w)
         except ParseFailure:
@@ -279,7 +286,8 @@ def _run(w: _Work) -> ParsedDocument | Skipped:
 
 def parse_document(body: bytes, *, url: str | None = None, content_type: str | None = None,
                    filename: str | None = None, options: ParseOptions = ParseOptions(),
-                   tokenizer: Any = None, ocr: Any = None) -> ParsedDocument | Skipped:
+                   tokenizer: Any = None, ocr: Any = None,
+                   on_stage: Callable[[str], None] | None = None) -> ParsedDocument | Skipped:
     """Parse one capture's bytes. `tokenizer` (pipeline.tokens.Tokenizer), when given, adds
     keywords; without it no dictionary is loaded. `ocr` (pipeline.ocr.OcrText): the OCR of a
     document that needs it (a scanned PDF, a page of page pictures), read in place of its text
@@ -288,7 +296,8 @@ def parse_document(body: bytes, *, url: str | None = None, content_type: str | N
         raise ParseFailure("decode", f"expected bytes, got {type(body).__name__}")
     if not body or not bytes(body).strip():
         return Skipped("decode", "empty body")
-    w = _Work(bytes(body), url, content_type, filename, options, tokenizer, ocr=ocr)
+    w = _Work(bytes(body), url, content_type, filename, options, tokenizer, ocr=ocr,
+              on_stage=on_stage)
     return _run(w)
 
 

@@ -4,10 +4,24 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-__all__ = ["KINDS", "ParseOptions", "ParsedDocument", "Skipped", "ParseFailure", "Link"]
+__all__ = ["KINDS", "FileLimits", "ParseOptions", "ParsedDocument", "Skipped", "ParseFailure", "Link"]
 
 # What a document is. 政府信息公开工作年度报告 is "other": a different annual report.
 KINDS = ("annual_report", "interpretation", "work_summary", "work_plan", "news", "other")
+
+
+@dataclass(frozen=True)
+class FileLimits:
+    """How much one document may make a reader hold: every reader stops at these while reading
+    (settings.toml [limits] says why each default is what it is)."""
+
+    max_bytes: int = 50_000_000  # the file itself
+    max_unpacked_bytes: int = 200_000_000  # all decompressed streams or zip members together
+    max_pages: int = 500
+    max_xml_part_bytes: int = 50_000_000  # one XML part of a DOCX or OFD package
+    max_glyphs: int = 2_000_000  # glyphs drawn in a whole PDF
+    max_page_objects: int = 100_000  # glyphs, shapes and pictures drawn on one PDF page
+    max_text_chars: int = 5_000_000  # characters of text in one document
 
 
 @dataclass(frozen=True)
@@ -17,6 +31,7 @@ class ParseOptions:
     min_report_chars: int = 200
     # Lines seen on many pages of the same host (learned boilerplate), stripped like chrome.
     host_boilerplate: frozenset[str] = frozenset()
+    file_limits: FileLimits = FileLimits()
 
 
 @dataclass(frozen=True)
@@ -69,3 +84,6 @@ class ParseFailure(Exception):
         super().__init__(f"{stage}: {reason}")
         self.stage = stage
         self.reason = reason
+
+    def __reduce__(self):  # travels from a parse worker process (jobs.sandbox) by pickle
+        return (ParseFailure, (self.stage, self.reason))

@@ -15,7 +15,7 @@ _SKIP = frozenset(("script", "style", "noscript", "template", "select", "option"
 # Title keys shorter than this say too little to pick a block by (`首页`, `新闻`).
 _MIN_TITLE_KEY = 6
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
-_TITLE_SPLIT = re.compile(r"\s*(?:_|\||｜|--|—|-|::|>)\s*")
+_TITLE_SPLIT = re.compile(r"(?<!\s)\s*(?:_|\||｜|--|—|-|::|>)\s*")  # from a run's first space only
 
 
 def title_keys(meta: dict[str, str], html_title: str | None) -> list[str]:

@@ -55,7 +55,7 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
 )
 
 _RULE_OF_LAW = re.compile(r"法治|依法行政|法制")
-_TRUNCATED = re.compile(r"(\.{2,}|…+)$")
+_TRUNCATED = re.compile(r"((?<!\.)\.{2,}|(?<!…)…+)$")  # from a run's first mark only
 
 # A year as written in titles: 2023, 二〇二三, 二零二三 (traditional pages spell years in hanzi).
 _CN_DIGITS = str.maketrans("〇零○Ｏ一二三四五六七八九", "000012345678" + "9")
@@ -156,7 +156,7 @@ def classify_title(title: str) -> TitleInfo:
     bracket = _BRACKETED.match(inner)
     if bracket:
         inner = inner[bracket.end():]
-    quoted = _QUOTED.search(inner)
+    quoted = _QUOTED.search(inner[:inner.rfind("》") + 1])  # no closing mark after: no try
     if quoted:
         inner = quoted.group(1)
     year = _year(inner) or _year(text)

@@ -163,7 +163,7 @@ def test_pdf_decompression_bomb_fails_quickly_in_little_memory():
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert reason == "decompression bomb: PDF streams expand past 200 MB"
+    assert reason.startswith("decompression bomb: PDF streams expand past 200 MB")
     assert peak < 30_000_000
 
 

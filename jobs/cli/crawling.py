@@ -195,9 +195,8 @@ def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywor
 
     Needs no database: nothing is stored.
     """
+    from jobs.parse_sandbox import ParseRunner
     from jobs.parsing import parse_options
-    from pipeline.process import parse_document
-    from pipeline.records import ParseFailure, Skipped
 
     options = parse_options(obj.settings)
     tokenizer = None
@@ -206,6 +205,18 @@ def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywor
         tokenizer = make_tokenizer(obj.settings.search.tokenizer)
     if urls and len(urls) not in (1, len(files)):
         raise click.UsageError("give --url once, or once per file")
+    # Each file is read in a worker process under [limits], like a crawled body.
+    runner = ParseRunner(obj.settings, tokenizer)
+    with runner:
+        failed = _parse_files(obj, runner, files, urls, options, tokenizer)
+    if failed:
+        sys.exit(1)
+
+
+def _parse_files(obj: Context, runner, files, urls, options, tokenizer) -> bool:
+    """Print each file's JSON line, or its failure on stderr; True if any failed."""
+    from pipeline.records import ParseFailure, Skipped
+
     failed = False
     for i, name in enumerate(files):
         url = urls[i] if len(urls) == len(files) else (urls[0] if urls else None)
@@ -216,8 +227,9 @@ def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywor
             failed = True
             continue
         try:
-            result = parse_document(body, url=url, filename=None if name == "-" else Path(name).name,
-                                    options=options, tokenizer=tokenizer)
+            result = runner.parse(body, url=url, content_type=None,
+                                  filename=None if name == "-" else Path(name).name,
+                                  options=options)
         except ParseFailure as exc:
             click.echo(f"{exc.stage}: {name}: {exc.reason}", err=True)
             failed = True
@@ -229,8 +241,7 @@ def parse(obj: Context, files: tuple[str, ...], urls: tuple[str, ...], no_keywor
         if result.status == "needs_ocr":
             result = _parse_with_ocr(obj, body, name, url, options, tokenizer) or result
         click.echo(json.dumps(document_json(result, source=name), ensure_ascii=False))
-    if failed:
-        sys.exit(1)
+    return failed
 
 
 def _parse_with_ocr(obj: Context, body: bytes, name: str, url: str | None, options, tokenizer):

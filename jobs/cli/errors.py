@@ -80,8 +80,12 @@ def describe(exc: BaseException) -> tuple[int, str]:
         from alembic.util.exc import CommandError
     except ImportError:  # pragma: no cover - alembic is a dependency
         CommandError = ()  # type: ignore[assignment,misc]
+    from storage.faults import DatabaseFault
+
     if isinstance(exc, SettingsError):
         return EXIT_CONFIG, f"settings: {exc}"
+    if isinstance(exc, DatabaseFault):  # already worded by storage (read-only, disk full, ...)
+        return _db_error(exc.__cause__) if exc.__cause__ is not None else (EXIT_DATA, str(exc))
     if isinstance(exc, CommandError):
         return EXIT_DATA, (f"database {_where_db()} has a schema this govreports does not know "
                            f"({exc}); is it from a newer version?")

@@ -16,7 +16,7 @@ import olefile
 
 from pipeline.records import ParseFailure
 
-from ._common import Limits, fail, mb
+from ._common import Limits, describe_error, fail, mb
 from .doc import OLE_MAGIC, read_doc
 from .docx import read_docx
 from .ofd import read_ofd
@@ -74,16 +74,22 @@ def sniff_format(body: bytes, *, content_type: str | None = None,
 
 
 def extract_file_text(body: bytes, fmt: str, *, max_bytes: int = 50_000_000,
-                      max_unpacked_bytes: int = 200_000_000, max_pages: int = 500) -> FileText:
+                      max_unpacked_bytes: int = 200_000_000, max_pages: int = 500,
+                      limits: Limits | None = None) -> FileText:
     """Text and properties of a file of format `fmt` (as sniff_format names it).
 
+    `limits` (FileLimits) bounds what the readers may unpack and hold; without it the three
+    keyword limits apply, with the other FileLimits defaults.
     Raises ParseFailure(stage="file") for encrypted, broken, oversized files and zip bombs.
     When the bytes plainly are another file format than `fmt`, they are read as what they are.
     """
+    if limits is None:
+        limits = Limits(max_bytes=max_bytes, max_unpacked_bytes=max_unpacked_bytes,
+                        max_pages=max_pages)
     if fmt not in FILE_FORMATS:
         raise fail(f"unsupported file format: {fmt}")
-    if len(body) > max_bytes:
-        raise fail(f"file too large: {mb(len(body))}, more than {mb(max_bytes)}")
+    if len(body) > limits.max_bytes:
+        raise fail(f"file too large: {mb(len(body))}, more than {mb(limits.max_bytes)}")
     if not body.strip():
         raise fail("empty file")
     magic = _magic(body, fmt)
@@ -91,15 +97,22 @@ def extract_file_text(body: bytes, fmt: str, *, max_bytes: int = 50_000_000,
         raise fail(f"not a {fmt.upper()} file: the body is an HTML page")
     if magic in FILE_FORMATS and magic != fmt and not (fmt == "wps" and magic == "doc"):
         fmt = magic
-    limits = Limits(max_bytes, max_unpacked_bytes, max_pages)
     try:
-        return _extract(body, fmt, limits)
+        got = _extract(body, fmt, limits)
     except ParseFailure:
+        raise
+    except MemoryError:  # the sandbox's memory limit: reported as such by the parse job
         raise
     except RecursionError:
         raise fail(f"broken {fmt.upper()}: nested too deeply") from None
     except Exception as exc:  # a reader tripping on input nobody foresaw must not stop a batch
-        raise fail(f"broken {fmt.upper()}: {type(exc).__name__}: {exc}") from None
+        raise fail(f"broken {fmt.upper()}: the file is damaged and cannot be read "
+                   f"({describe_error(exc)})") from None
+    chars = sum(len(line) for line in got.lines)
+    if chars > limits.max_text_chars:
+        raise fail(f"{fmt.upper()} text too long: {chars} characters, more than "
+                   f"{limits.max_text_chars} (limit [limits] max_text_chars)")
+    return got
 
 
 def _extract(body: bytes, fmt: str, limits: Limits) -> FileText:
@@ -117,7 +130,11 @@ def _extract(body: bytes, fmt: str, limits: Limits) -> FileText:
     elif fmt == "ofd":
         lines, meta = read_ofd(body, limits)
     elif fmt == "text":
-        lines = [ln.strip() for ln in _decode(body).splitlines()]
+        text = _decode(body)
+        if len(text) > limits.max_text_chars:
+            raise fail(f"text too long: {len(text)} characters, more than {limits.max_text_chars} "
+                       "(limit [limits] max_text_chars)")
+        lines = [ln.strip() for ln in text.splitlines()]
         lines = [ln for ln in lines if ln]
     else:
         raise fail(f"unsupported file format: {fmt}")

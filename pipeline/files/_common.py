@@ -12,7 +12,7 @@ from typing import Iterable, Sequence
 
 from lxml import etree
 
-from pipeline.records import ParseFailure
+from pipeline.records import FileLimits, ParseFailure
 
 STAGE = "file"
 
@@ -24,15 +24,21 @@ RATIO_MIN_BYTES = 5_000_000
 MAX_MEMBERS = 20_000
 
 
-@dataclass(frozen=True)
-class Limits:
-    max_bytes: int
-    max_unpacked_bytes: int
-    max_pages: int
+# The readers' limits are the pipeline's FileLimits (settings.toml [limits]).
+Limits = FileLimits
 
 
 def fail(reason: str) -> ParseFailure:
     return ParseFailure(STAGE, reason)
+
+
+def describe_error(exc: BaseException) -> str:
+    """A library's exception in a few words for a failure line: its message, cut short, without
+    Python's type names where the message says enough."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if "integer string conversion" in text:  # a size field read as a number thousands of digits long
+        text = "a size field holds an impossible number"
+    return text if len(text) <= 120 else text[:117] + "..."
 
 
 def mb(n: int) -> str:
@@ -66,9 +72,16 @@ def open_zip(body: bytes, label: str, limits: Limits) -> zipfile.ZipFile:
     return zf
 
 
+def new_budget(limits: Limits) -> list[int]:
+    """What one package may unpack: [bytes left for all members, most bytes of one XML part]."""
+    return [limits.max_unpacked_bytes, limits.max_xml_part_bytes]
+
+
 def read_member(zf: zipfile.ZipFile, name: str, label: str, budget: list[int]) -> bytes:
-    """Read one member in chunks, never more than the remaining budget (a one-item list, shared
-    across the members of one package) whatever the directory claimed."""
+    """Read one member in chunks, never more than the remaining budget (from `new_budget`, shared
+    across the members of one package) or one part's limit, whatever the directory claimed:
+    reading stops at the limit, the rest is never inflated."""
+    part_limit = budget[1] if len(budget) > 1 else budget[0]
     out = bytearray()
     try:
         with zf.open(name) as fh:
@@ -78,7 +91,11 @@ def read_member(zf: zipfile.ZipFile, name: str, label: str, budget: list[int]) -
                     break
                 out += chunk
                 if len(out) > budget[0]:
-                    raise fail(f"zip bomb: {label} member {name} expands past its declared size")
+                    raise fail(f"zip bomb: {label} member {name} expands past the package's "
+                               f"unpacked-size limit")
+                if len(out) > part_limit:
+                    raise fail(f"{label} part {name} too large: more than {mb(part_limit)} "
+                               f"of XML (limit [limits] max_xml_part_bytes)")
     except KeyError:
         raise fail(f"broken {label}: missing part {name}") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
@@ -108,7 +125,14 @@ def parse_xml(data: bytes, label: str, part: str) -> etree._Element:
     try:
         root = etree.fromstring(data, parser=_PARSER)
     except (etree.XMLSyntaxError, ValueError) as exc:
-        raise fail(f"broken {label}: {part} is not well-formed XML ({exc})") from None
+        text = str(exc)
+        if "amplification" in text or "entity" in text.lower() and "loop" in text.lower():
+            raise fail(f"broken {label}: {part} defines entities that expand without end "
+                       "(an XML entity bomb); refused") from None
+        if "Excessive depth" in text:
+            raise fail(f"broken {label}: {part} is nested more than 256 levels deep; "
+                       "refused") from None
+        raise fail(f"broken {label}: {part} is not well-formed XML ({describe_error(exc)})") from None
     if root is None:
         raise fail(f"broken {label}: {part} is empty")
     return root

@@ -14,7 +14,7 @@ from io import BytesIO
 
 import olefile
 
-from ._common import Limits, fail
+from ._common import Limits, describe_error, fail
 
 __all__ = ["read_doc", "OLE_MAGIC"]
 
@@ -37,8 +37,11 @@ def read_doc(body: bytes, limits: Limits, label: str) -> tuple[list[str], dict[s
         raise fail(f"broken {label}: not an OLE compound file")
     try:
         ole = olefile.OleFileIO(BytesIO(body))
-    except Exception as exc:  # olefile raises OSError and others on damaged containers
-        raise fail(f"broken {label}: {type(exc).__name__}: {exc}") from None
+    except MemoryError:
+        raise
+    except Exception:  # olefile raises OSError, ValueError and others on damaged containers
+        raise fail(f"broken {label}: its header is not valid (the file is damaged, or is not "
+                   f"a Word document)") from None
     try:
         if ole.exists("EncryptedPackage"):
             raise fail(f"encrypted {label}: password-protected document")
@@ -52,12 +55,18 @@ def read_doc(body: bytes, limits: Limits, label: str) -> tuple[list[str], dict[s
         if not ole.exists(table_name):
             raise fail(f"broken {label}: no {table_name} stream")
         table = ole.openstream(table_name).read()
+        if fib["ccp_text"] > limits.max_text_chars:
+            raise fail(f"{label} text too long: {fib['ccp_text']} characters, more than "
+                       f"{limits.max_text_chars} (limit [limits] max_text_chars)")
         text = _main_text(word, table, fib, label)
         meta = _meta(ole)
+    except MemoryError:
+        raise
     except Exception as exc:
         if getattr(exc, "stage", None):
             raise
-        raise fail(f"broken {label}: {type(exc).__name__}: {exc}") from None
+        raise fail(f"broken {label}: the file is damaged and its text cannot be read "
+                   f"({describe_error(exc)})") from None
     finally:
         ole.close()
     lines = [ln.strip() for ln in _visible(text).split("\n")]

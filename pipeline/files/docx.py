@@ -11,7 +11,8 @@ from lxml import etree
 
 from pipeline.records import ParseFailure
 
-from ._common import Limits, fail, find_member, local, open_zip, parse_xml, read_member
+from ._common import (Limits, fail, find_member, local, new_budget, open_zip, parse_xml,
+                      read_member)
 
 __all__ = ["read_docx"]
 
@@ -31,7 +32,7 @@ _CORE = {"title": "title", "creator": "author", "subject": "subject", "keywords"
 def read_docx(body: bytes, limits: Limits) -> tuple[list[str], dict[str, str]]:
     """(lines, meta): paragraphs and table-cell paragraphs in document order."""
     zf = open_zip(body, "DOCX", limits)
-    budget = [limits.max_unpacked_bytes]
+    budget = new_budget(limits)
     main = _main_part(zf, budget)
     if main is None:
         raise fail("broken DOCX: no word/document.xml")

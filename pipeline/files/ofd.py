@@ -10,7 +10,7 @@ import unicodedata
 from lxml import etree
 
 from ._common import (Limits, Row, drop_page_numbers, fail, find_member, group_rows, local,
-                      open_zip, parse_xml, read_member, rows_to_paragraphs)
+                      new_budget, open_zip, parse_xml, read_member, rows_to_paragraphs)
 
 __all__ = ["read_ofd"]
 
@@ -22,7 +22,7 @@ _INFO = {"Title": "title", "Author": "author", "Subject": "subject", "Abstract":
 def read_ofd(body: bytes, limits: Limits) -> tuple[list[str], dict[str, str]]:
     """(paragraphs, meta) of every document in an OFD package, in page order."""
     zf = open_zip(body, "OFD", limits)
-    budget = [limits.max_unpacked_bytes]
+    budget = new_budget(limits)
     entry = find_member(zf, "OFD.xml")
     if entry is None:
         raise fail("broken OFD: no OFD.xml")

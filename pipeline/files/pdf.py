@@ -3,7 +3,6 @@ paragraphs by layout, `(cid:…)` garbage dropped, scanned files flagged for OCR
 from __future__ import annotations
 
 import re
-import zlib
 from io import BytesIO
 from typing import NamedTuple
 
@@ -16,7 +15,10 @@ from pdfminer.pdfparser import PDFParser
 from pdfminer.pdftypes import resolve1
 from pdfminer.utils import decode_text
 
-from ._common import Limits, Row, drop_page_numbers, fail, mb, rows_to_paragraphs
+from pipeline.records import ParseFailure
+
+from ._common import Limits, Row, describe_error, drop_page_numbers, fail, rows_to_paragraphs
+from .pdfstreams import stream_budget
 
 __all__ = ["read_pdf", "pdf_text_pages"]
 
@@ -29,7 +31,6 @@ _MIN_PAGE_CHARS = 20
 # ... when a picture covers at least this share of it (a page of a scan among pages of text: the
 # signed and sealed last page, scanned and put back into the exported PDF).
 _SCAN_IMAGE_AREA = 0.3
-_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
                    r"\s*(Z|[+-]\d{2}'?\d{2}'?)?")
 # Values some producers write when the author left a field empty.
@@ -67,28 +68,69 @@ def pdf_text_pages(body: bytes, limits: Limits) -> dict[int, tuple[float, float,
 def _open_layout(body: bytes, limits: Limits) -> tuple[_Layout, dict[str, str]]:
     if b"%%EOF" not in body[-8192:]:
         raise fail("truncated PDF: no %%EOF marker at the end")
-    _check_stream_sizes(body, limits.max_unpacked_bytes)
-    try:
-        doc = PDFDocument(PDFParser(BytesIO(body)))
-    except PDFPasswordIncorrect:
-        raise fail("encrypted PDF: a password is needed to open it") from None
-    except PDFEncryptionError as exc:
-        raise fail(f"encrypted PDF: unsupported encryption ({exc})") from None
-    except Exception as exc:  # pdfminer raises many kinds on malformed input
-        raise fail(f"broken PDF: {type(exc).__name__}: {exc}") from None
-    try:
-        count = _page_count(doc)
-        if count is not None and count > limits.max_pages:
-            raise fail(f"PDF too long: {count} pages, more than {limits.max_pages}")
-        layout = _layout(doc, limits.max_pages)
-        meta = _meta(doc)
-    except Exception as exc:
-        if getattr(exc, "stage", None):
+    # Every stream pdfminer decodes below counts against one budget (pipeline.files.pdfstreams).
+    with stream_budget(limits.max_unpacked_bytes):
+        try:
+            doc = PDFDocument(PDFParser(BytesIO(body)))
+        except PDFPasswordIncorrect:
+            raise fail("encrypted PDF: a password is needed to open it") from None
+        except PDFEncryptionError as exc:
+            raise fail(f"encrypted PDF: unsupported encryption ({exc})") from None
+        except (ParseFailure, MemoryError, RecursionError):
             raise
-        raise fail(f"broken PDF: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # pdfminer raises many kinds on malformed input
+            raise fail(f"broken PDF: its structure cannot be read ({describe_error(exc)})") from None
+        try:
+            count = _page_count(doc)
+            if count is not None and count > limits.max_pages:
+                raise fail(f"PDF too long: {count} pages, more than {limits.max_pages}")
+            layout = _layout(doc, limits)
+            meta = _meta(doc)
+        except (ParseFailure, MemoryError, RecursionError):
+            raise
+        except Exception as exc:
+            raise fail(f"broken PDF: a page cannot be read ({describe_error(exc)})") from None
     if layout[1] == 0:
         raise fail("broken PDF: no pages")
     return layout, meta
+
+
+class _BoundedAggregator(PDFPageAggregator):
+    """pdfminer's page aggregator, stopped when a page draws more objects (glyphs, paths,
+    pictures), or the document more glyphs, than the limits allow: each is a Python object
+    of several hundred bytes, so a page of millions of glyphs would take gigabytes."""
+
+    def __init__(self, rsrc: PDFResourceManager, limits: Limits) -> None:
+        super().__init__(rsrc, laparams=None)
+        self.limits = limits
+        self.page_objects = 0
+        self.glyphs = 0
+
+    def begin_page(self, page, ctm) -> None:  # type: ignore[no-untyped-def]
+        self.page_objects = 0
+        super().begin_page(page, ctm)
+
+    def _count(self) -> None:
+        self.page_objects += 1
+        if self.page_objects > self.limits.max_page_objects:
+            raise fail(f"PDF page too complex: more than {self.limits.max_page_objects} glyphs "
+                       "and shapes on one page (limit [limits] max_page_objects)")
+
+    def render_char(self, *args, **kwargs) -> float:  # type: ignore[no-untyped-def]
+        self._count()
+        self.glyphs += 1
+        if self.glyphs > self.limits.max_glyphs:
+            raise fail(f"PDF text too long: more than {self.limits.max_glyphs} glyphs "
+                       "(limit [limits] max_glyphs)")
+        return super().render_char(*args, **kwargs)
+
+    def paint_path(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._count()
+        super().paint_path(*args, **kwargs)
+
+    def render_image(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        self._count()
+        super().render_image(*args, **kwargs)
 
 
 def _page_count(doc: PDFDocument) -> int | None:
@@ -108,13 +150,14 @@ class _Layout(NamedTuple):
     sizes: dict[int, tuple[float, float]]  # page -> (width, height) in points
 
 
-def _layout(doc: PDFDocument, max_pages: int) -> _Layout:
+def _layout(doc: PDFDocument, limits: Limits) -> _Layout:
     """Rows of every page, the counts that tell a scan from text, and the pages' sizes."""
     rsrc = PDFResourceManager(caching=True)
     # No layout analysis in pdfminer (laparams=None): its line grouping splits a line where
     # glyphs of a fallback font (quotes, digits) have other heights, and it is the slow part.
     # Rows are built here from the glyphs' baselines instead.
-    device = PDFPageAggregator(rsrc, laparams=None)
+    device = _BoundedAggregator(rsrc, limits)
+    max_pages = limits.max_pages
     interp = PDFPageInterpreter(rsrc, device)
     rows: list[Row] = []
     pages = text_pages = good_total = junk_total = 0
@@ -222,34 +265,6 @@ def _rows(glyphs: list[_Glyph], page: int, page_top: float) -> list[Row]:
             rows.append(Row(page, page_top - line[0].baseline - size, kept[0].x0, kept[-1].x1,
                             size, text, spread))
     return rows
-
-
-def _check_stream_sizes(body: bytes, max_unpacked: int) -> None:
-    """Inflate every Flate stream that pdfminer would inflate (not images), in bounded chunks,
-    so a PDF decompression bomb fails here instead of exhausting memory inside pdfminer."""
-    budget = max_unpacked
-    for match in _STREAM.finditer(body):
-        start = match.end()
-        head = body[max(0, match.start() - 1024):match.start()]
-        head = head[head.rfind(b" obj") + 1:] if b" obj" in head else head
-        if b"/FlateDecode" not in head and b"/Fl " not in head and b"/Fl]" not in head:
-            continue
-        if b"/Image" in head:  # images are never inflated for text extraction
-            continue
-        end = body.find(b"endstream", start)
-        data = body[start:end if end >= 0 else len(body)]
-        inflater = zlib.decompressobj()
-        try:
-            while data:
-                out = inflater.decompress(data, 1 << 20)
-                budget -= len(out)
-                if budget < 0:
-                    raise fail(f"decompression bomb: PDF streams expand past {mb(max_unpacked)}")
-                data = inflater.unconsumed_tail
-                if not out:
-                    break
-        except zlib.error:
-            continue  # encrypted or corrupt stream: pdfminer decides what to do with it
 
 
 def _meta(doc: PDFDocument) -> dict[str, str]:
