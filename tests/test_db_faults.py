@@ -106,9 +106,11 @@ def test_corrupted_page_is_named_and_the_file_is_not_written(stored, capsys):
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(SystemExit) as end:
         main(["--db", settings.database.url, "reparse"])
-    msg = str(end.value.code)
+    from jobs.cli.errors import EXIT_DATA
+    assert end.value.code == EXIT_DATA
+    msg = capsys.readouterr().err.strip()
     _one_line(msg)
-    assert msg.startswith("govreports: ") and "damaged" in msg, msg
+    assert msg.startswith("govreports reparse: error: ") and ("damaged" in msg or "corrupt" in msg), msg
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
