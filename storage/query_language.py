@@ -1,11 +1,11 @@
-"""The search query language: words (all must match), "quoted phrases", OR, NOT / -word, parentheses.
+"""The search query language: terms (all must match), "quoted phrases", OR, NOT / -term, parentheses.
 
-Parsing is pure and backend-neutral; storage/search.py turns the tree into FTS5 MATCH syntax or a
-PostgreSQL tsquery. Examples (each parsed in tests/test_storage_search.py):
+Parsing is pure and backend-neutral; storage/search.py matches each term exactly, as a substring
+of the folded text (storage/grams.py). Examples (each parsed in tests/test_storage_search.py):
 
-    行政复议                      one word (also inside longer words)
-    行政复议 败诉                 both words
-    "行政机关负责人出庭应诉"      these words in a row
+    行政复议                      one term: these characters together (also inside longer words)
+    行政复议 败诉                 both terms
+    "行政机关负责人出庭应诉"      the same as without quotes; quotes keep punctuation and OR/NOT
     行政复议 OR 行政诉讼          either
     行政复议 -酉阳  /  行政复议 NOT 酉阳   the first without the second
     (复议 OR 诉讼) 纠错           grouping

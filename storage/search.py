@@ -689,7 +689,11 @@ def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,
                  mark: tuple[str, str] = ("【", "】"), html_escape: bool = False) -> str:
     """About *chars* characters of *text* around the first of *words* found, each occurrence
     marked. Earlier words win: pass whole query words before their parts."""
-    found = [i for i in (text.find(w) for w in words if w) if i >= 0]
+    # Terms match folded (case, width): the text is searched without case, and a space of a
+    # term stands for any white space.
+    patterns = [re.compile(r"\s+".join(re.escape(p) for p in w.split()), re.IGNORECASE)
+                for w in words if w and w.strip()]
+    found = [m.start() for m in (p.search(text) for p in patterns) if m]
     first = found[0] if found else 0
     # Only the neighbourhood is cleaned (white space folded): the whole text is long.
     before = re.sub(r"\s+", " ", text[max(0, first - chars):first]).lstrip()
@@ -704,7 +708,8 @@ def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,
     marked = sorted({w for w in words if w}, key=len, reverse=True)
     pos = 0
     if marked:
-        for m in re.finditer("|".join(re.escape(w) for w in marked), window):
+        for m in re.finditer("|".join(r"\s+".join(re.escape(p) for p in w.split()) for w in marked
+                                      if w.strip()), window, re.IGNORECASE):
             pieces.append(esc(window[pos:m.start()]) + mark[0] + esc(m.group()) + mark[1])
             pos = m.end()
     pieces.append(esc(window[pos:]))

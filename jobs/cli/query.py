@@ -44,8 +44,19 @@ def _filters(year, issuer, region, kind, date_from, date_to):
 @pass_ctx
 def search(obj: Context, query: str, year, issuer, region, kind, date_from, date_to, limit: int,
            offset: int, count_only: bool, rank_all: bool, as_json: bool) -> None:
-    """Full-text search in Chinese: words, "phrases", OR, NOT; with filters. Ranked on the words
-    that are not in most reports; newest first when all are."""
+    """Find the reports that contain QUERY exactly, as a substring scan would: a run of
+    characters is one term (社区矫正 matches only where those four characters stand together, 复议案
+    also inside 行政复议案件); spaces separate terms (AND); OR, NOT or -term, (grouping); "quotes"
+    keep spaces and punctuation in a phrase. Case and full-width forms are folded. Ranked on the
+    words that are not in most reports; newest first when all are.
+
+    \b
+    Examples:
+      govreports search 社区矫正
+      govreports search '社区矫正 OR 安置帮教' --year 2024
+      govreports search -- '行政复议 -诉讼'
+      govreports search '"COVID-19" 防控' --region 5001
+      govreports search 2024年 --count"""
     from pipeline.tokens import make_tokenizer
     from storage.search import QueryError, count_matches
     from storage.search import search as run_search
