@@ -136,6 +136,9 @@ def quality(pages: list[Page], texts: list[str], show_pages: bool) -> None:
         if not idx:
             continue
         groups.append((f"{half} (all)", idx))
+        # Pages whose gold text is report-sized (EMPTY_CHARS+): where the product's minimum is
+        # no excuse for storing nothing; a fixed rule on the gold, not a choice of pages.
+        groups.append((f"{half} (gold {EMPTY_CHARS}+)", [i for i in idx if len(norm(pages[i].gold)) >= EMPTY_CHARS]))
         for group in dict.fromkeys(p.group for p in pages):
             sub = [i for i in idx if pages[i].group == group]
             if sub:

@@ -12,6 +12,8 @@ When the fallback runs (`needs_fallback`), one reason each:
 - "brief": fewer than BRIEF_CHARS characters, in a block that no heading matching the page's
   title heads: often one part of a page's text (the notes under a poem, the last section of a
   report split over blocks) taken for the whole;
+- "linky": a long block with LINKY_MIN_LINKS links or more, over LINKY_DENSITY of its characters
+  in them (an article with its reference lists, navigation boxes or 相关链接 inside the block);
 - "forced": the caller asks for it (a capture marked as a likely report that would be skipped).
 
 Which text is kept (`choose`), in this order:
@@ -23,7 +25,10 @@ Which text is kept (`choose`), in this order:
    SHORT_CHARS or more, with punctuation), which is then kept without its links;
 3. the page's title decides next: of two texts, the one that opens under a heading matching the
    page's title (ArticleTitle, the 信息公开 table's 标题, <title>, h1), when the other does not;
-4. a forced try keeps the fallback when it holds more text (the own result would be skipped);
+4. a linky own result gives way to a fallback that is part of it (CONTAINS of the fallback's
+   characters, line by line, are in the own text) and keeps LINKY_KEEPS of its characters: the
+   same article, its lists left out;
+   a forced try keeps the fallback when it holds more text (the own result would be skipped);
 5. a short own result gives way when the fallback holds at least LONGER times as much text;
    a brief one only when that text also holds the own text (CONTAINS of its characters, line by
    line) and has no heading matching the page's title below its top: the same article, more of
@@ -46,6 +51,7 @@ __all__ = ["extract_main", "needs_fallback", "choose", "contained", "generic_ext
 
 SHORT_CHARS = 200  # ParseOptions.min_report_chars' default: a shorter text would be skipped
 BRIEF_CHARS = 800
+LINKY_MIN_LINKS, LINKY_DENSITY, LINKY_KEEPS = 100, 0.2, 0.3
 CONTAINS = 0.8
 MIN_CHARS = 50
 MAX_LINK_DENSITY = 0.3
@@ -94,6 +100,8 @@ def needs_fallback(page: Extracted, *, force: bool = False) -> str | None:
         return "short"
     if force:
         return "forced"
+    if page.n_links >= LINKY_MIN_LINKS and page.link_density > LINKY_DENSITY:
+        return "linky"
     # A brief block under a heading that matches the page's title is the article the page names.
     return "brief" if chars < BRIEF_CHARS and not page.titled else None
 
@@ -186,6 +194,9 @@ def choose(own: Extracted, alt: Candidate | None, reason: str, alt_before=()) ->
     if alt_titled and not own_titled:
         return True, "fallback opens under the page's title"
     own_chars = _chars(own.lines)
+    if (reason == "linky" and alt.chars >= LINKY_KEEPS * own_chars
+            and contained(alt.lines, own.lines) >= CONTAINS):
+        return True, "fallback is the own text without its link lists"
     if reason == "forced" and alt.chars > own_chars:
         return True, "own result would be skipped; fallback longer"
     if alt.chars >= LONGER * max(own_chars, 1):

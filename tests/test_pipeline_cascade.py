@@ -63,6 +63,7 @@ LIST = tuple(f"关于开展第{i}批行政执法案卷评查工作的通知" for
     (_page(("短讯：会议召开。",)), False, "short"),
     (_page((REPORT,)), False, "brief"),
     (_page((REPORT * 4,)), False, None),
+    (_page((REPORT * 4,) + LIST * 3, link_density=0.4, n_links=120), False, "linky"),
     (_page((REPORT,)), True, "forced"),
 ])
 def test_when_the_fallback_runs(page, force, reason):
@@ -102,6 +103,10 @@ TITLE = "XX区司法局2024年法治政府建设年度报告"
     # the same article (the poem above its notes), never another one (a longer neighbour).
     (_page((REPORT,)), _alt(("原文：" + "我有所念人，隔在远远乡。" * 30, REPORT)), "brief", (), True),
     (_page((REPORT,)), _alt(("近日，市里召开会议，研究部署下一步工作。" * 30,)), "brief", (), False),
+    # A linky own result gives way to its own text without the lists, never to another text.
+    (_page((REPORT * 4,) + LIST * 3, link_density=0.4, n_links=120), _alt((REPORT * 4,)), "linky", (), True),
+    (_page((REPORT * 4,) + LIST * 3, link_density=0.4, n_links=120), _alt(("另一篇文章的内容，与本文无关。" * 40,)),
+     "linky", (), False),
 ])
 def test_which_text_is_kept(own, alt, reason, before, take):
     assert choose(own, alt, reason, before)[0] is take
