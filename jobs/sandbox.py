@@ -81,7 +81,16 @@ class _Worker:
         self.stage = ctx.Array("c", _STAGE_BYTES, lock=False)
         self.process = ctx.Process(target=_worker_main, name="govreports-sandbox", daemon=True,
                                    args=(child, limits, self.stage, initializer, initargs))
-        self.process.start()
+        # A Celery prefork child is itself a daemonic process, and multiprocessing refuses to let
+        # one start children (they could outlive it). Ours cannot: each is a daemon too, killed by
+        # its pool or terminated with this process at exit, so the check is lifted for the start.
+        me = mp.current_process()
+        daemonic = me._config.get("daemon")  # noqa: SLF001 - no public way to ask for this
+        me._config["daemon"] = False  # noqa: SLF001
+        try:
+            self.process.start()
+        finally:
+            me._config["daemon"] = daemonic  # noqa: SLF001
         child.close()
 
     def current_stage(self) -> str | None:

@@ -33,6 +33,26 @@ def _hog() -> int:
     return len(blocks)
 
 
+def _sandbox_in_daemon(queue) -> None:
+    with Sandbox(LIMITS) as box:
+        queue.put(box.run(_pid) != os.getpid())
+
+
+def test_a_daemonic_process_runs_its_calls_in_the_sandbox_too():
+    """A Celery prefork child is a daemonic process: its parse job must still get its workers."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_sandbox_in_daemon, args=(queue,), daemon=True)
+    proc.start()
+    try:
+        assert queue.get(timeout=30) is True
+    finally:
+        proc.join(10)
+    assert proc.exitcode == 0
+
+
 def _spin() -> None:
     set_stage("clean")
     while True:
