@@ -2,11 +2,13 @@
 a database opened on first use) and the exit statuses."""
 from __future__ import annotations
 
+import threading
+
 import click
 
 from jobs.config import Settings, SettingsError, load_settings
 
-__all__ = ["Context", "pass_ctx", "cli", "KIND_CHOICES", "EXIT_BUSY", "EXIT_INTERRUPTED"]
+__all__ = ["Context", "pass_ctx", "cli", "KIND_CHOICES", "EXIT_BUSY", "EXIT_INTERRUPTED", "stop_on_signals"]
 
 KIND_CHOICES = ["annual_report", "interpretation", "work_summary", "work_plan", "news", "other"]
 
@@ -69,3 +71,19 @@ def cli(ctx: click.Context, db_url: str | None, config_path: str | None, verbose
     obj = Context(settings)
     ctx.obj = obj
     ctx.call_on_close(obj.close)
+
+
+def stop_on_signals(doing: str) -> threading.Event:
+    """An event that SIGINT and SIGTERM set, saying on stderr that the command is *doing* (e.g.
+    "stopping the crawl"): long commands pass it down and finish their current step cleanly."""
+    import signal
+
+    stop = threading.Event()
+
+    def _stop(signum, _frame) -> None:
+        click.echo(f"{signal.Signals(signum).name}: {doing}", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    return stop

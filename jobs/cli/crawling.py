@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED, Context, cli, pass_ctx
+from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED, Context, cli, pass_ctx, stop_on_signals
 
 
 @cli.command()
@@ -32,9 +32,6 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
     source. Shows progress bars on a terminal. Exits 1 when nothing at all could be fetched, 75 when
     the source is being crawled already (see --wait), 130 when interrupted.
     """
-    import signal
-    import threading
-
     from jobs import tasks
     from jobs.progress import console_logging, progress_for
 
@@ -46,14 +43,7 @@ def crawl(obj: Context, urls: tuple[str, ...], source_name: str | None, revisit:
             urls = tuple(source.start_urls or ()) + urls
     if not urls:
         raise click.UsageError("give at least one URL, or --source NAME")
-    stop = threading.Event()
-
-    def _stop(signum, _frame) -> None:
-        click.echo(f"{signal.Signals(signum).name}: stopping the crawl", err=True)
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_signals("stopping the crawl")
     progress = progress_for(f"run of {source.name}" if source else "crawl",
                             interval=obj.settings.service.progress_log_seconds)
     try:
@@ -129,18 +119,8 @@ def ocr(obj: Context, limit: int | None, read_all: bool) -> None:
 
     Pages already read are kept: an interrupted run goes on where it stopped.
     """
-    import signal
-    import threading
-
     from jobs.ocr import run_ocr
-    stop = threading.Event()
-
-    def _stop(signum, _frame) -> None:
-        click.echo(f"{signal.Signals(signum).name}: stopping after this page", err=True)
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_signals("stopping after this page")
     if not obj.settings.ocr.enabled:
         click.echo("OCR is off ([ocr] enabled = false)", err=True)
         sys.exit(1)

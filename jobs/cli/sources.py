@@ -131,21 +131,11 @@ def sources_discover(obj: Context, urls: tuple[str, ...], depth: int | None, dry
     site that moved, closed or stopped answering is marked so. Prints every source added or
     updated, every listed site that is not a government's (and why), and the requests per host.
     """
-    import signal
-    import threading
-
-    from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED
+    from jobs.cli.base import EXIT_BUSY, EXIT_INTERRUPTED, stop_on_signals
     from jobs.discovery import DiscoveryBusy, discover
     from jobs.progress import console_logging, progress_for
     _check(urls, None)
-    stop = threading.Event()
-
-    def _stop(signum, _frame) -> None:
-        click.echo(f"{signal.Signals(signum).name}: stopping the discovery", err=True)
-        stop.set()
-
-    signal.signal(signal.SIGINT, _stop)
-    signal.signal(signal.SIGTERM, _stop)
+    stop = stop_on_signals("stopping the discovery")
     progress = progress_for("discovery", interval=obj.settings.service.progress_log_seconds)
     try:
         with console_logging(progress):
