@@ -115,6 +115,55 @@ def test_search_finds_reports_that_contain_the_term(crawled):
     assert all("行政复议" in h["snippet"] for h in hits)
 
 
+def _search_ids(crawled, *args: str) -> set[int]:
+    out = govreports(crawled["config"], "search", *args, "--json", "--limit", "1000").stdout
+    return {json.loads(line)["id"] for line in out.splitlines()}
+
+
+@pytest.mark.parametrize("term", ["社区矫正", "复议案", "诉讼案", "议案件"])
+def test_search_for_a_run_of_characters_finds_exactly_the_reports_that_contain_it(crawled, term):
+    # 复议案, 诉讼案 and 议案件 cross the word boundaries of 行政复议案件 / 行政诉讼案件
+    containing = {r["id"] for r in crawled["reports"] if term in r["text"]}
+    assert containing, f"the test web must publish a report containing {term}"
+    assert _search_ids(crawled, term) == containing
+
+
+def test_search_does_not_match_the_characters_of_a_term_apart(crawled):
+    apart = [r for r in crawled["reports"]
+             if "社区" in r["text"] and "矫正" in r["text"] and "社区矫正" not in r["text"]]
+    assert apart, "the test web must publish a page with 社区 and 矫正 apart"
+    found = _search_ids(crawled, "社区矫正")
+    assert not found & {r["id"] for r in apart}
+    # each word alone still finds that page, and both words as two terms do too
+    assert {r["id"] for r in apart} <= _search_ids(crawled, "社区 矫正")
+    hits = [json.loads(line) for line in govreports(
+        crawled["config"], "search", "复议案", "--json", "--limit", "1000").stdout.splitlines()]
+    assert hits and all("复议案" in h["snippet"] for h in hits)
+
+
+def test_export_parquet_reads_back_with_its_types(crawled, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq  # a dependency: the README's install brings it
+
+    def pa_list_of_strings(t) -> bool:
+        return pa.types.is_list(t) and pa.types.is_string(t.value_type)
+
+    out = tmp_path / "x.parquet"
+    govreports(crawled["config"], "export", "--format", "parquet", "-o", str(out))
+    table = pq.read_table(out)
+    assert table.num_rows == len(crawled["reports"])
+    types = {f.name: str(f.type) for f in table.schema}
+    assert types["id"] == "int64" and types["report_year"] == "int32"
+    assert types["published_at"] == "date32[day]" and types["official"] == "bool"
+    assert types["title"] == types["text"] == "string" and pa_list_of_strings(table.schema.field("urls").type)
+    by_id = {r["id"]: r for r in crawled["reports"]}
+    for row in table.to_pylist():
+        want = by_id[row["id"]]
+        assert row["title"] == want["title"] and row["text"] == want["text"]
+        assert sorted(row["urls"]) == sorted(want["urls"])
+        assert (row["published_at"].isoformat() if row["published_at"] else None) == want["published_at"]
+
+
 def test_search_filters_by_year_and_issuer(crawled):
     hits = [json.loads(line) for line in govreports(
         crawled["config"], "search", "法治", "--year", "2023", "--json").stdout.splitlines()]

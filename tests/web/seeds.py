@@ -39,6 +39,10 @@ def fault_doc(title: str, when: dt.datetime, fault: dict[str, Any], expect: str,
                body=["（此页面用于故障测试。）"], fault=fault, expect=expect)
 
 
+# Lines the test web adds to a seed's page. 社区 and 矫正 side by side nowhere in the line: a
+# search for 社区矫正 must not find the 合川 report, whose own text has neither word.
+ADDED_LINES = {"001": "在南津街社区开展“法律明白人”培训，依托智慧矫正平台对在册人员实行分级管理。"}
+
 D = dt.datetime
 YOUYANG_FILLERS = [
     ("酉阳县人民政府关于2025年春节期间烟花爆竹燃放管理的通告", D(2025, 1, 22, 9, 0)),
@@ -134,6 +138,7 @@ def sites(*, slow_seconds: float) -> list[Site]:
     # District portal, TRS Chongqing (createPage), GBK: seed 001 with a dead attachment, seed 004.
     hc_sfj = "重庆市合川区司法局"
     hc_001 = seed_doc("001", report_id="hechuan-sfj-2024")
+    hc_001.body.insert(len(hc_001.body) // 2, ADDED_LINES["001"])
     hc_docs = [
         hc_001,
         seed_doc("004"),
