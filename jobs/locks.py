@@ -1,22 +1,40 @@
-"""Locks between processes: one crawl of a source at a time, one parser, one active scheduler.
+"""Locks between processes and machines: one parser at a time, one active scheduler, one crawl
+of a source (or of a host, across workers), one schema migration.
 
-The mechanics live in storage/locks.py (an advisory lock on PostgreSQL, a lock row on SQLite);
-this module adds what a process needs around them: who it is, whether a holder is still alive, a
-heartbeat thread, waiting, and the lock names the jobs use.
+Two shapes over one set of names (a lock name means one lock, whoever takes it):
+
+- ``Locks.acquire(name)`` — a lock with an owner that `status` can show: the service, the CLI and
+  the parse/OCR jobs. The mechanics live in storage/locks.py (an advisory lock on PostgreSQL, a
+  lock row with a heartbeat on SQLite); this module adds who the process is, whether a holder is
+  still alive, a heartbeat thread and waiting.
+- ``try_lock(url, names)`` — a lease on several locks at once, all or none: cluster workers take
+  the locks of every host a crawl touches, and the migration lock. On PostgreSQL these are session
+  advisory locks on a connection of their own (dropped by the server the moment the holder's
+  connection goes: no expiry to guess against crawls lasting seconds to an hour, no renewal thread
+  a stalled process could miss; the lock needs nothing but the database every worker reaches
+  anyway, whichever broker is used). The connection must reach PostgreSQL itself or a pooler in
+  session mode. On SQLite (one machine by nature) they are flock()s on files beside the database
+  file, which the kernel drops when the holder dies.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
+import random
 import socket
+import tempfile
 import threading
 import time
 import uuid
-from typing import TYPE_CHECKING, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from storage import locks as rows
@@ -30,6 +48,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Locks", "HeldLock", "LockBusy", "crawl_lock_name", "PARSE_LOCK", "SCHEDULER_LOCK",
     "process_started", "process_alive", "HOSTNAME",
+    "Lease", "try_lock", "lock", "host_lock_name", "host_lock_names", "MIGRATE_LOCK",
 ]
 
 log = logging.getLogger("govreports.locks")
@@ -37,6 +56,7 @@ log = logging.getLogger("govreports.locks")
 HOSTNAME = socket.gethostname()
 PARSE_LOCK = "parse"
 SCHEDULER_LOCK = "scheduler"
+MIGRATE_LOCK = "migrate"
 
 
 def crawl_lock_name(source_id: int | None, start_urls: Sequence[str]) -> str:
@@ -260,3 +280,147 @@ def make_locks(db: Database, settings: "Settings") -> Locks:
     return Locks(db, heartbeat_seconds=svc.lock_heartbeat_seconds,
                  stale_seconds=svc.lock_stale_seconds,
                  dead_after_seconds=svc.takeover_seconds * 2 / 3)
+
+
+# --------------------------------------------------------------------------- leases
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+# libpq keepalives on the lock connection: a machine that vanishes without closing its socket
+# loses its locks after about idle + interval * count = 60 s.
+_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+               "keepalives_count": 3}
+
+
+def host_lock_name(url: str) -> str | None:
+    """'host:www.example.gov.cn' for a URL; the port is kept when it is not the scheme's default
+    (two servers on one address are two sites). None for a URL without a host."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").rstrip(".").lower()
+        port = parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
+        host = f"{host}:{port}"
+    return f"host:{host}"
+
+
+def host_lock_names(urls: Iterable[str]) -> list[str]:
+    """The distinct host locks a crawl of *urls* needs, sorted (a fixed order for taking them)."""
+    return sorted({name for name in (host_lock_name(u) for u in urls) if name})
+
+
+class Lease:
+    """Locks held until release() (or the end of a with block, or the holder's death)."""
+
+    def __init__(self, names: Sequence[str], release) -> None:
+        self.names = tuple(names)
+        self._release = release
+
+    def release(self) -> None:
+        if self._release is not None:
+            release, self._release = self._release, None
+            try:
+                release()
+            except Exception:  # the locks go with the connection or file anyway
+                log.warning("releasing locks %s failed", ", ".join(self.names), exc_info=True)
+
+    @property
+    def held(self) -> bool:
+        return self._release is not None
+
+    def __enter__(self) -> "Lease":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def try_lock(database_url: str, names: Sequence[str]) -> Lease | None:
+    """Take every lock in *names* at once, or none of them: None when any is held elsewhere."""
+    names = sorted(set(names))
+    if make_url(database_url).get_backend_name() == "postgresql":
+        return _try_pg(database_url, names)
+    return _try_files(_lock_dir(database_url), names)
+
+
+def lock(database_url: str, names: Sequence[str], *, wait_seconds: float,
+         poll_seconds: float = 0.2) -> Lease | None:
+    """Like try_lock, but wait up to *wait_seconds* for the locks; None if they stay taken."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        lease = try_lock(database_url, names)
+        if lease is not None or time.monotonic() >= deadline:
+            return lease
+        time.sleep(poll_seconds * random.uniform(0.5, 1.5))
+
+
+# --------------------------------------------------------------------------- leases on PostgreSQL
+
+def _try_pg(database_url: str, names: list[str]) -> Lease | None:
+    engine = sa.create_engine(database_url, poolclass=NullPool,
+                              connect_args={**_KEEPALIVES, "application_name": "govreports-lock"})
+    conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    taken: list[int] = []
+    try:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar() or ""
+        for name in names:
+            key = rows.lock_key(name, schema)
+            if not conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                break
+            taken.append(key)
+    except BaseException:
+        conn.close()
+        engine.dispose()
+        raise
+    if len(taken) < len(names):
+        # Closing the session releases what was taken.
+        conn.close()
+        engine.dispose()
+        return None
+
+    def release() -> None:
+        try:
+            conn.execute(sa.text("SELECT pg_advisory_unlock_all()"))
+        finally:
+            conn.close()
+            engine.dispose()
+
+    return Lease(names, release)
+
+
+# --------------------------------------------------------------------------- leases on SQLite: files
+
+def _lock_dir(database_url: str) -> Path:
+    path = make_url(database_url).database
+    if not path or path == ":memory:":
+        return Path(tempfile.gettempdir()) / "govreports-locks"
+    p = Path(path)
+    return p.parent / f"{p.name}.locks"
+
+
+def _try_files(directory: Path, names: list[str]) -> Lease | None:
+    directory.mkdir(parents=True, exist_ok=True)
+    fds: list[int] = []
+
+    def release() -> None:
+        for fd in fds:
+            os.close(fd)  # closing drops the flock
+
+    for name in names:
+        fd = os.open(directory / f"{rows.lock_key(name) & 0xFFFFFFFFFFFFFFFF:016x}.lock",
+                     os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            release()
+            return None
+        except BaseException:
+            os.close(fd)
+            release()
+            raise
+        fds.append(fd)
+    return Lease(names, release)

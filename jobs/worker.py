@@ -25,8 +25,10 @@ from celery import Celery
 from celery.exceptions import Retry
 from sqlalchemy import select
 
-from jobs import hostlock, tasks
+from jobs import tasks
 from jobs.config import Settings
+from jobs.locks import (MIGRATE_LOCK, PARSE_LOCK, LockBusy, host_lock_names, lock, make_locks,
+                        try_lock)
 from storage import runs
 from storage.db import Database
 from storage.models import SchedulerEvent, Source
@@ -168,7 +170,7 @@ def _crawl_task(task, state: _State, source_name: str, failures: int, waited: fl
                      "again); skipping", task.request.id, source_name)
             return {"source": source_name, "status": "done before"}
         urls = list(source.start_urls or [])
-        lease = hostlock.try_lock(settings.database.url, hostlock.host_lock_names(urls))
+        lease = try_lock(settings.database.url, host_lock_names(urls))
     except Retry:
         raise
     except Exception as exc:
@@ -262,27 +264,32 @@ def _parse_task(task, state: _State, run_id: int | None, source_id: int | None, 
     kwargs = {"run_id": run_id, "source_id": source_id, "failures": failures, "waited": waited}
     totals: dict[str, int] = {}
     try:
-        lease = hostlock.lock(settings.database.url, [hostlock.PARSE_LOCK],
-                              wait_seconds=w.parse_lock_wait_seconds)
-        if lease is None:
+        # parse_pending takes the parse lock (the one `govreports parse`, the service and OCR take):
+        # when another parser holds it now, come back later rather than hold a worker slot waiting.
+        locks = make_locks(state.db, settings)
+        try:
+            locks.acquire(PARSE_LOCK, label=f"worker parse ({_node(task)})", wait=True,
+                          timeout=w.parse_lock_wait_seconds).release()
+        except LockBusy:
             delay = _countdown(settings, w.host_busy_retry_seconds)
             raise task.retry(countdown=delay, kwargs={**kwargs, "waited": waited + delay})
+        finally:
+            locks.close()
         budget = w.parse_batch_captures
-        with lease:
-            targets = [run_id]
-            if run_id is not None and source_id is not None:
-                targets += _runs_left_pending(state.db, source_id, exclude=run_id)
-            for target in targets:
-                summary = tasks.parse_pending(settings, state.db, tokenizer=state.tokenizer,
-                                              run_id=target, limit=budget)
-                if target is not None:
-                    with state.db.session() as s:
-                        runs.add_stats(s, target, summary.counters())
-                for key, value in summary.counters().items():
-                    totals[key] = totals.get(key, 0) + value
-                budget -= (summary.parsed + summary.skipped + summary.failed + summary.needs_ocr)
-                if budget <= 0:
-                    break
+        targets = [run_id]
+        if run_id is not None and source_id is not None:
+            targets += _runs_left_pending(state.db, source_id, exclude=run_id)
+        for target in targets:
+            summary = tasks.parse_pending(settings, state.db, tokenizer=state.tokenizer,
+                                          run_id=target, limit=budget)
+            if target is not None:
+                with state.db.session() as s:
+                    runs.add_stats(s, target, summary.counters())
+            for key, value in summary.counters().items():
+                totals[key] = totals.get(key, 0) + value
+            budget -= (summary.parsed + summary.skipped + summary.failed + summary.needs_ocr)
+            if budget <= 0:
+                break
     except Retry:
         raise
     except Exception as exc:
@@ -432,7 +439,7 @@ def run_worker(settings: Settings, *, queues: str | None = None, concurrency: in
 def _prepare_database(settings: Settings) -> None:
     """Migrate (one worker at a time) and recover runs this machine left behind."""
     url = settings.database.url
-    lease = hostlock.lock(url, [hostlock.MIGRATE_LOCK], wait_seconds=300)
+    lease = lock(url, [MIGRATE_LOCK], wait_seconds=300)
     try:
         db = tasks.open_db(settings, migrate=True)
     finally:

@@ -28,7 +28,7 @@ from storage.models import Lock, utcnow
 
 __all__ = [
     "Lock", "Owner", "Holder", "try_take_row", "write_row", "heartbeat_row", "release_row",
-    "read_holder", "advisory_key", "try_advisory_lock", "advisory_unlock",
+    "read_holder", "lock_key", "advisory_key", "try_advisory_lock", "advisory_unlock",
 ]
 
 
@@ -136,15 +136,20 @@ def read_holder(session: Session, name: str) -> Holder | None:
 
 # --------------------------------------------------------------------------- PostgreSQL
 
-def advisory_key(conn: Connection, name: str) -> int:
-    """A signed 64-bit key for *name* in this connection's schema.
+def lock_key(name: str, schema: str = "") -> int:
+    """The signed 64-bit advisory-lock key of lock *name* in *schema*.
 
     Advisory locks are per database, not per schema, so the schema is part of the key: two
-    installations (or two test schemas) in one database never block each other.
+    installations (or two test schemas) in one database never block each other. Every lock of the
+    project, whoever takes it, derives its key here: a lock name means one lock.
     """
-    schema = conn.execute(text("select current_schema()")).scalar() or ""
     digest = hashlib.sha256(f"govreports\0{schema}\0{name}".encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def advisory_key(conn: Connection, name: str) -> int:
+    """The key of *name* in this connection's schema."""
+    return lock_key(name, conn.execute(text("select current_schema()")).scalar() or "")
 
 
 def try_advisory_lock(conn: Connection, key: int) -> bool:

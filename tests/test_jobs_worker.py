@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from clusterweb import ClusterWeb, iter_blocks
-from jobs import hostlock
+from jobs import locks
 from jobs.cli import cli
 from jobs.config import DEFAULT_SETTINGS_FILE, Settings, WorkerSettings, load_settings
 from conftest import IN_CI
@@ -145,30 +145,30 @@ def test_status_without_a_broker_says_so(tmp_path):
     ("not a url", None),
 ])
 def test_host_lock_names(url, name):
-    assert hostlock.host_lock_name(url) == name
+    assert locks.host_lock_name(url) == name
 
 
 def test_host_lock_names_are_distinct_and_sorted():
-    assert hostlock.host_lock_names(["http://b.gov.cn/1", "http://a.gov.cn/", "http://b.gov.cn/2"]) \
+    assert locks.host_lock_names(["http://b.gov.cn/1", "http://a.gov.cn/", "http://b.gov.cn/2"]) \
         == ["host:a.gov.cn", "host:b.gov.cn"]
 
 
 def test_host_locks_exclude_each_other_all_or_none(db_url):
     a, b = "host:a.gov.cn", "host:b.gov.cn"
-    first = hostlock.try_lock(db_url, [a])
+    first = locks.try_lock(db_url, [a])
     assert first is not None
-    assert hostlock.try_lock(db_url, [a]) is None
+    assert locks.try_lock(db_url, [a]) is None
     # Taking [a, b] fails as a whole: b must not be left taken.
-    assert hostlock.try_lock(db_url, [a, b]) is None
-    only_b = hostlock.try_lock(db_url, [b])
+    assert locks.try_lock(db_url, [a, b]) is None
+    only_b = locks.try_lock(db_url, [b])
     assert only_b is not None
     only_b.release()
     first.release()
-    both = hostlock.try_lock(db_url, [b, a])
+    both = locks.try_lock(db_url, [b, a])
     assert both is not None and both.names == (a, b)
     both.release()
     started = time.monotonic()
-    assert hostlock.lock(db_url, [a], wait_seconds=5) is not None  # free: no wait
+    assert locks.lock(db_url, [a], wait_seconds=5) is not None  # free: no wait
     assert time.monotonic() - started < 2
 
 
@@ -177,18 +177,18 @@ def test_a_killed_holder_loses_its_host_lock(db_url):
     holder = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
             import sys, time
-            from jobs import hostlock
-            lease = hostlock.try_lock({db_url!r}, ["host:x.gov.cn"])
+            from jobs import locks
+            lease = locks.try_lock({db_url!r}, ["host:x.gov.cn"])
             print("held" if lease else "busy", flush=True)
             time.sleep(60)
         """)], stdout=subprocess.PIPE, text=True, cwd=PROJECT,
         env={**os.environ, "PYTHONPATH": str(PROJECT)})
     try:
         assert holder.stdout.readline().strip() == "held"
-        assert hostlock.try_lock(db_url, ["host:x.gov.cn"]) is None
+        assert locks.try_lock(db_url, ["host:x.gov.cn"]) is None
         holder.send_signal(signal.SIGKILL)
         holder.wait(10)
-        lease = hostlock.lock(db_url, ["host:x.gov.cn"], wait_seconds=10)
+        lease = locks.lock(db_url, ["host:x.gov.cn"], wait_seconds=10)
         assert lease is not None
         lease.release()
     finally:
@@ -328,12 +328,39 @@ def test_a_crawl_whose_host_stays_busy_waits_then_gives_up_recorded(db):
     settings = make_settings(db.url, "busy", host_busy_retry_seconds=1, host_busy_max_wait_seconds=3)
     _add_source(db, "busy", "http://127.0.0.1:9/col/index.html")  # never contacted
     app = make_app(settings)
-    with hostlock.try_lock(db.url, ["host:127.0.0.1:9"]):
+    with locks.try_lock(db.url, ["host:127.0.0.1:9"]):
         result = app.tasks[TASK_CRAWL].apply(kwargs={"source_name": "busy"})
     assert result.get()["status"] == "failed"
     assert result.get()["error"].endswith("giving up")
     [(status, trigger, error)] = _runs_of(db)
     assert (status, trigger) == ("failed", "worker") and "busy" in error
+
+
+def test_a_worker_parse_waits_for_the_parse_lock_the_cli_holds(db):
+    """`govreports parse`, the service, the OCR job and a worker's parse task take one lock: while
+    another parser holds it, the worker's task parses nothing and comes back later."""
+    import types
+
+    from celery.exceptions import Retry
+
+    from jobs.locks import PARSE_LOCK, make_locks
+    from jobs.worker import _parse_task, _State
+    settings = make_settings(db.url, "parselock", parse_lock_wait_seconds=1)
+    retries: list[dict] = []
+    task = types.SimpleNamespace(request=types.SimpleNamespace(hostname="test@here"),
+                                 retry=lambda **kw: retries.append(kw["kwargs"]) or Retry())
+    state = _State(settings)
+    other = make_locks(db, settings)
+    try:
+        with other.acquire(PARSE_LOCK, label="parse"):
+            with pytest.raises(Retry):
+                _parse_task(task, state, None, None, 0, 0.0)
+            assert len(retries) == 1 and retries[0]["waited"] > 0
+        # free again: the same task now runs (nothing is pending, so it parses nothing)
+        assert _parse_task(task, state, None, None, 0, 0.0) is not None
+    finally:
+        other.close()
+        state.db.dispose()
 
 
 def test_a_task_that_keeps_failing_stops_after_its_retries_recorded(sqlite_db):
