@@ -728,16 +728,18 @@ def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
 
 def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int | None,
                     rank: list[str], need: int) -> list[tuple[int, float]]:
-    """The *need* best (id, score) on PostgreSQL, best first, when the texts must be read to
-    know the matches. Reading a text costs far more than its rank (its 25 kB leave TOAST), so
-    the *window* newest candidates (their pairs, GIN, and the filters) are ranked first and the
-    texts are then read in rank order only until *need* are verified; when the window does not
-    yield enough, the next (older) window follows. Every id returned matches exactly."""
+    """The *need* best (id, score) on PostgreSQL, best first (newest first without *rank*), when
+    the texts must be read to know the matches. Reading a text costs far more than its rank
+    (its 25 kB leave TOAST), so the *window* newest candidates (their pairs, GIN, and the
+    filters) are ranked first and the texts are then read in rank order only until *need* are
+    verified; when the window does not yield enough, the next (older) window follows. Every id
+    returned matches exactly."""
     t = _TEXT.alias("t")
     clauses = filter_clauses(filters)
-    out: list[tuple[int, float]] = []
-    before: int | None = None
-    while len(out) < need:
+    verify = _bound(f"SELECT t.report_id FROM report_text AS t WHERE t.report_id = ANY(:ids) "
+                    f"AND {lazy.check}", lazy.params)
+
+    def candidates(before: int | None, limit: int | None) -> list[int]:
         c = sa.select(t.c.report_id.label("rid")).where(_bound(lazy.found, lazy.params))
         if clauses:
             c = c.join(Report, Report.id == t.c.report_id).where(*clauses)
@@ -747,23 +749,39 @@ def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int
         # the ids backwards reading each row's pairs array to fill the window.
         fenced = c.offset(0).subquery("candidates")
         c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
-        ids = list(session.execute(c if window is None else c.limit(window)).scalars())
-        if not ids:
-            break
-        scored = sorted(_pg_rank(session, ids, rank), key=lambda x: (-x[1], -x[0])) if rank \
-            else [(i, 0.0) for i in ids]
-        verify = _bound(f"SELECT t.report_id FROM report_text AS t WHERE t.report_id = ANY(:ids) "
-                        f"AND {lazy.check}", lazy.params)
-        pos = 0
+        return list(session.execute(c if limit is None else c.limit(limit)).scalars())
+
+    # First the window (or, unranked, a few pages' worth); if the matches are fewer than
+    # needed there, every older candidate at once: GIN reads its posting lists whole for each
+    # query, so a second look-up costs as much as the first.
+    first = window if rank else 4 * need + 16
+    ids = candidates(None, first)
+    rest: list[int] | None = None if first is not None and len(ids) == first else []
+    out: list[tuple[int, float]] = []
+    step = window if rank and window is not None else len(ids) or 1
+    pos_w = 0
+    while len(out) < need:
+        if pos_w >= len(ids):
+            if rest is not None or not ids:
+                break
+            rest = candidates(ids[-1], None)
+            ids += rest
+            if not rank:
+                step = len(ids)
+            continue
+        batch = ids[pos_w:pos_w + step]
+        pos_w += len(batch)
+        scored = sorted(_pg_rank(session, batch, rank), key=lambda x: (-x[1], -x[0])) if rank \
+            else [(i, 0.0) for i in batch]
+        pos, size = 0, need - len(out) + 4
         while pos < len(scored) and len(out) < need:
-            # A few more than missing: most candidates of a longer term match.
-            chunk = scored[pos:pos + need - len(out) + 4]
+            # A few more than missing (most candidates of a longer term match); twice as many
+            # each time they do not.
+            chunk = scored[pos:pos + size]
             pos += len(chunk)
             ok = set(session.execute(verify, {"ids": [i for i, _ in chunk]}).scalars())
             out += [x for x in chunk if x[0] in ok]
-        if window is None or len(ids) < window:
-            break
-        before = ids[-1]
+            size = min(2 * size, 2000)
     return out[:need]
 
 
