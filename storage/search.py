@@ -401,6 +401,10 @@ class _Compiler:
         self.params: dict[str, Any] = {}
         # PostgreSQL: the share of the reports holding each common pair (absent: rare).
         self.pair_share = pair_share or {}
+        # Leave out of pg_index the terms whose rarest pair is in most reports (they are
+        # checked on the candidates instead); whether any was.
+        self.skip_dense = False
+        self.skipped = False
 
     def _param(self, value: Any) -> str:
         name = f"q{len(self.params)}"
@@ -460,6 +464,11 @@ class _Compiler:
             if not node.leaf.grams:
                 return None
             codes = grams.as_pg_array(node.leaf) or []
+            if self.skip_dense and min(self.pair_share.get(c, 0.0) for c in codes) >= _PG_DENSE:
+                # GIN would list most reports: reading the newest few (the filters') and
+                # checking them costs less, and does not grow with the collection.
+                self.skipped = True
+                return None
             if not grams.term_is_exact_pg(node.leaf):
                 # The texts are read anyway: the rarest pairs narrow the candidates nearly as
                 # much as all of them, and GIN reads a posting list per pair (a common pair's
@@ -475,7 +484,9 @@ class _Compiler:
                  if p is not None]
         for neg in (c.item for c in node.items if isinstance(c, Not)):
             if self.decided(neg) and parts:
-                parts.append(f"NOT {self.pg_index(neg)}")
+                taken = self.pg_index(neg)
+                if taken is not None:
+                    parts.append(f"NOT {taken}")
         return "(" + " AND ".join(parts) + ")" if parts else None
 
     def facet_match(self, groups: Sequence[Sequence[str]]) -> str:
@@ -526,6 +537,8 @@ def _bound(sql: str, params: dict[str, Any]) -> sa.TextClause:
 
 # PostgreSQL: pairs of a longer term looked up in GIN (the rarest), the rest are left to strpos.
 _PG_PAIRS = 2
+# A term none of whose pairs is in fewer than this share of the reports is not looked up in GIN.
+_PG_DENSE = 0.5
 # PostgreSQL: the common pairs' shares (the planner's statistics, pg_stats) are read again after
 # this many seconds.
 _PAIR_SHARE_TTL = 300.0
@@ -710,7 +723,7 @@ class _Lazy:
     """A PostgreSQL query whose pairs narrow the reports (GIN) but do not decide them: the
     candidates' condition and the exact check on their texts, with their parameters."""
 
-    found: str
+    found: str | None  # None: every report is a candidate
     check: str
     params: dict[str, Any]
 
@@ -719,9 +732,10 @@ def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
     if _dialect(session) != "postgresql":
         return None
     compiler = _Compiler("postgresql", _pair_shares(session))
+    compiler.skip_dense = True
     found = compiler.pg_index(plan.tree)
-    if found is None or compiler.decided(plan.tree):
-        return None
+    if compiler.decided(plan.tree) and not compiler.skipped:
+        return None  # the pairs alone answer it (GIN)
     check = compiler.check(plan.tree, "t.title", "t.body")
     return _Lazy(found, check, compiler.params)
 
@@ -740,15 +754,20 @@ def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int
                     f"AND {lazy.check}", lazy.params)
 
     def candidates(before: int | None, limit: int | None) -> list[int]:
-        c = sa.select(t.c.report_id.label("rid")).where(_bound(lazy.found, lazy.params))
+        c = sa.select(t.c.report_id.label("rid"))
+        if lazy.found is not None:
+            c = c.where(_bound(lazy.found, lazy.params))
         if clauses:
             c = c.join(Report, Report.id == t.c.report_id).where(*clauses)
         if before is not None:
             c = c.where(t.c.report_id < before)
-        # Behind a fence (OFFSET 0) the pairs are looked up in GIN: else the planner may walk
-        # the ids backwards reading each row's pairs array to fill the window.
-        fenced = c.offset(0).subquery("candidates")
-        c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
+        if lazy.found is None:  # the newest reports the filters let through, by the ids
+            c = c.order_by(t.c.report_id.desc())
+        else:
+            # Behind a fence (OFFSET 0) the pairs are looked up in GIN: else the planner may
+            # walk the ids backwards reading each row's pairs array to fill the window.
+            fenced = c.offset(0).subquery("candidates")
+            c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
         return list(session.execute(c if limit is None else c.limit(limit)).scalars())
 
     # First the window (or, unranked, a few pages' worth); if the matches are fewer than
