@@ -15,10 +15,14 @@ character pairs (bigrams) in them:
 * PostgreSQL: `report_text.grams`, an integer array of the pairs (a BMP pair packs into 32
   bits), with a GIN index.
 
-A two-character term is one pair: the pair index answers it exactly. A longer term needs all its
-pairs (the candidates, a superset) and then ``instr``/``strpos`` on the folded text checks
-that the characters are really together and in order; a one-character term is checked by that
-alone (a scan). The word index (storage/search.py, report_fts) still ranks.
+A two-character term is one pair: the pair index answers it exactly. On SQLite a longer term is
+a phrase of its pairs (positions: exact too). On PostgreSQL a longer term's candidates are the
+reports holding its two rarest pairs (the planner's statistics say which), and ``strpos`` on the
+folded text checks that the characters are really together and in order, for as few candidates
+as the page needs (storage/search.py); a term whose every pair is in most reports is not looked
+up at all (GIN would list most reports): the newest reports are checked. A one-character term
+is checked by ``instr``/``strpos`` alone (a scan). The word index (storage/search.py,
+report_fts) still ranks.
 """
 from __future__ import annotations
 
