@@ -12,8 +12,10 @@ SQLite, so the index intersects them with the terms; other filters are checked o
 Ranking uses the word index (`report_fts`, migration 0002): per report, jieba's words in text
 order (title and body), the dictionary words inside them (`sub`) and the filter tokens
 (`facets`). On SQLite an FTS5 table ranked by bm25, on PostgreSQL a tsvector ranked by ts_rank.
-Ranking is done on the RANK_WINDOW (300) most recently stored matches (rank_window=None ranks
-all), and only on the query's uncommon words: a word found in more than half of the reports
+Ranking is done on the RANK_WINDOW (300; PG_RANK_WINDOW, 100, on PostgreSQL) most recently stored
+matches (rank_window=None ranks all); on PostgreSQL, where a match that the pairs do not decide
+costs a text read, on the most recent candidates, whose texts are then read best first only until
+the page is full (every hit shown matches exactly). Only the query's uncommon words rank: a word found in more than half of the reports
 (行政复议, 法治政府: in nearly every report) tells none of them apart (bm25 clamps its weight to
 zero) but is what ranking costs. A query made only of such words lists its matches newest first.
 Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
