@@ -15,9 +15,9 @@ order (title and body), the dictionary words inside them (`sub`) and the filter 
 Ranking is done on the RANK_WINDOW (300; PG_RANK_WINDOW, 100, on PostgreSQL) most recently stored
 matches (rank_window=None ranks all); on PostgreSQL, where a match that the pairs do not decide
 costs a text read, on the most recent candidates, whose texts are then read best first only until
-the page is full (every hit shown matches exactly). Only the query's uncommon words rank: a word found in more than half of the reports
-(行政复议, 法治政府: in nearly every report) tells none of them apart (bm25 clamps its weight to
-zero) but is what ranking costs. A query made only of such words lists its matches newest first.
+the page is full (every hit shown matches exactly). Only the query's uncommon words rank: a
+word found in more than half of the reports (行政复议, 法治政府: in nearly every report) tells
+none of them apart (bm25 clamps its weight to zero) but is what ranking costs. A query made only of such words lists its matches newest first.
 Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
 loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches`
 counts every match.
