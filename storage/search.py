@@ -407,6 +407,8 @@ class _Compiler:
         # checked on the candidates instead); whether any was.
         self.skip_dense = False
         self.skipped = False
+        # Pairs of a longer term looked up in GIN, the rarest (None: all).
+        self.max_pairs: int | None = None
 
     def _param(self, value: Any) -> str:
         name = f"q{len(self.params)}"
@@ -471,11 +473,11 @@ class _Compiler:
                 # checking them costs less, and does not grow with the collection.
                 self.skipped = True
                 return None
-            if not grams.term_is_exact_pg(node.leaf):
+            if self.max_pairs is not None and not grams.term_is_exact_pg(node.leaf):
                 # The texts are read anyway: the rarest pairs narrow the candidates nearly as
                 # much as all of them, and GIN reads a posting list per pair (a common pair's
                 # lists every report).
-                codes = sorted(codes, key=lambda c: self.pair_share.get(c, 0.0))[:_PG_PAIRS]
+                codes = sorted(codes, key=lambda c: self.pair_share.get(c, 0.0))[:self.max_pairs]
             return f"t.grams @> CAST(:{self._param(sorted(codes))} AS integer[])"
         if isinstance(node, Or):
             parts = [self.pg_index(c) for c in node.items]
@@ -576,8 +578,9 @@ _TEXT = sa.table("report_text", sa.column("report_id", sa.Integer))
 def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None) -> sa.Select[Any]:
     """The matching reports' ids (`rid`), newest first: the *window* newest, or all when window
     is None."""
-    dialect = _dialect(session)
-    compiler = _Compiler(dialect, _pair_shares(session) if dialect == "postgresql" else None)
+    # Every pair of each term on PostgreSQL: all the candidates' texts are read here, and the
+    # more pairs, the fewer candidates.
+    compiler = _Compiler(_dialect(session))
     if compiler.dialect == "sqlite":
         facets, clauses = _split_filters(filters)
         cand = compiler.candidates(plan.tree)
@@ -734,7 +737,7 @@ def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
     if _dialect(session) != "postgresql":
         return None
     compiler = _Compiler("postgresql", _pair_shares(session))
-    compiler.skip_dense = True
+    compiler.skip_dense, compiler.max_pairs = True, _PG_PAIRS
     found = compiler.pg_index(plan.tree)
     if compiler.decided(plan.tree) and not compiler.skipped:
         return None  # the pairs alone answer it (GIN)
