@@ -17,9 +17,9 @@ character pairs (bigrams) in them:
 
 A two-character term is one pair: the pair index answers it exactly. On SQLite a longer term is
 a phrase of its pairs (positions: exact too). On PostgreSQL a longer term's candidates are the
-reports holding its pairs (a paged search: its two rarest, as the planner's statistics say), and ``strpos`` on the
-folded text checks that the characters are really together and in order, for as few candidates
-as the page needs (storage/search.py); a term whose every pair is in most reports is not looked
+reports holding its pairs (a paged search: its two rarest, as the planner's statistics say),
+and ``strpos`` on the folded text checks that the characters are really together and in
+order, for as few candidates as the page needs (storage/search.py); a term whose every pair is in most reports is not looked
 up at all (GIN would list most reports): the newest reports are checked. A one-character term
 is checked by ``instr``/``strpos`` alone (a scan). The word index (storage/search.py,
 report_fts) still ranks.
