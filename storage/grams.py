@@ -15,10 +15,14 @@ character pairs (bigrams) in them:
 * PostgreSQL: `report_text.grams`, an integer array of the pairs (a BMP pair packs into 32
   bits), with a GIN index.
 
-A two-character term is one pair: the pair index answers it exactly. A longer term needs all its
-pairs (the candidates, a superset) and then ``instr``/``strpos`` on the folded text checks
-that the characters are really together and in order; a one-character term is checked by that
-alone (a scan). The word index (storage/search.py, report_fts) still ranks.
+A two-character term is one pair: the pair index answers it exactly. On SQLite a longer term is
+a phrase of its pairs (positions: exact too). On PostgreSQL a longer term's candidates are the
+reports holding its pairs (a paged search: its two rarest, as the planner's statistics say),
+and ``strpos`` on the folded text checks that the characters are really together and in
+order, for as few candidates as the page needs (storage/search.py); a term whose every pair is in most reports is not looked
+up at all (GIN would list most reports): the newest reports are checked. A one-character term
+is checked by ``instr``/``strpos`` alone (a scan). The word index (storage/search.py,
+report_fts) still ranks.
 """
 from __future__ import annotations
 
@@ -108,10 +112,24 @@ def pg_codes(codes: np.ndarray) -> list[int]:
     """The pairs as PostgreSQL integers: a pair of BMP characters packs into 32 bits (exact);
     others are folded into that range (they may meet another pair's code, so a term with such
     characters is always checked on the text)."""
+    return np.unique(_pg_packed(codes)).tolist()
+
+
+def _pg_packed(codes: np.ndarray) -> np.ndarray:
     a, b = codes >> 21, codes & 0x1FFFFF
     bmp = (a < 0x10000) & (b < 0x10000)
-    packed = np.where(bmp, (a << 16) | b, (a * 1_000_003 + b) & 0xFFFFFFFF) - (1 << 31)
-    return np.unique(packed).tolist()
+    return np.where(bmp, (a << 16) | b, (a * 1_000_003 + b) & 0xFFFFFFFF) - (1 << 31)
+
+
+def pg_array_literal(*texts: str) -> str:
+    """pg_codes(pair_codes(*texts)) as a PostgreSQL array literal ('{-3,7}'): one sort of the
+    packed codes, and a string the server parses, where a list of 5,000 Python ints costs more
+    to adapt than the rest of the report's indexing."""
+    parts = [pair_sequence(t) for t in texts if len(t) > 1]
+    if not parts:
+        return "{}"
+    packed = np.unique(_pg_packed(np.concatenate(parts)))
+    return "{" + ",".join(map(str, packed.tolist())) + "}"
 
 
 @dataclass(frozen=True)
@@ -218,7 +236,7 @@ def write(conn: Any, dialect: str, rows: Sequence[TextRow]) -> None:
         conn.execute(sa.text("INSERT INTO report_text(report_id, title, body, grams) "
                              "VALUES (:id, :title, :body, CAST(:grams AS integer[]))"),
                      [{"id": r.id, "title": r.title, "body": r.body,
-                       "grams": pg_codes(pair_codes(r.title, r.body))} for r in rows])
+                       "grams": pg_array_literal(r.title, r.body)} for r in rows])
 
 
 def clear(conn: Any, dialect: str) -> None:

@@ -12,10 +12,12 @@ SQLite, so the index intersects them with the terms; other filters are checked o
 Ranking uses the word index (`report_fts`, migration 0002): per report, jieba's words in text
 order (title and body), the dictionary words inside them (`sub`) and the filter tokens
 (`facets`). On SQLite an FTS5 table ranked by bm25, on PostgreSQL a tsvector ranked by ts_rank.
-Ranking is done on the RANK_WINDOW (300) most recently stored matches (rank_window=None ranks
-all), and only on the query's uncommon words: a word found in more than half of the reports
-(行政复议, 法治政府: in nearly every report) tells none of them apart (bm25 clamps its weight to
-zero) but is what ranking costs. A query made only of such words lists its matches newest first.
+Ranking is done on the RANK_WINDOW (300; PG_RANK_WINDOW, 100, on PostgreSQL) most recently stored
+matches (rank_window=None ranks all); on PostgreSQL, where a match that the pairs do not decide
+costs a text read, on the most recent candidates, whose texts are then read best first only until
+the page is full (every hit shown matches exactly). Only the query's uncommon words rank: a
+word found in more than half of the reports (行政复议, 法治政府: in nearly every report) tells
+none of them apart (bm25 clamps its weight to zero) but is what ranking costs. A query made only of such words lists its matches newest first.
 Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
 loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches`
 counts every match.
@@ -41,7 +43,7 @@ from storage.query_language import And, Node, Not, Or, QueryError, Term, parse_q
 __all__ = [
     "SearchHit", "Filters", "QueryError", "search", "count_matches", "matching_ids",
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
-    "facet_tokens", "make_snippet", "RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
+    "facet_tokens", "make_snippet", "RANK_WINDOW", "PG_RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
     "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE",
     "COMMON_MIN_REPORTS", "newest_matching_ids",
 ]
@@ -54,6 +56,8 @@ _BM25 = (10.0, 1.0, 0.5, 0.0)
 # tsvector to fetch and decompress); on SQLite, finding the window's matches costs more than
 # ranking them (5 ms for 1,000 at 100k reports, 1.5 ms for 300).
 RANK_WINDOW = 300
+# PostgreSQL ranks fewer: its 25 us a report is most of a ranked query's time there.
+PG_RANK_WINDOW = 100
 # A word in more than this share of the reports does not rank (see the module's docstring).
 COMMON_SHARE = 0.5
 # Below this many reports every word ranks: weighing them all costs little, and shares of a few
@@ -394,9 +398,17 @@ class _Compiler:
     the pairs do not decide, instr() on the folded texts; on PostgreSQL one condition per term
     on report_text (the pairs array, through GIN, then strpos where they do not decide)."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, pair_share: dict[int, float] | None = None) -> None:
         self.dialect = dialect
         self.params: dict[str, Any] = {}
+        # PostgreSQL: the share of the reports holding each common pair (absent: rare).
+        self.pair_share = pair_share or {}
+        # Leave out of pg_index the terms whose rarest pair is in most reports (they are
+        # checked on the candidates instead); whether any was.
+        self.skip_dense = False
+        self.skipped = False
+        # Pairs of a longer term looked up in GIN, the rarest (None: all).
+        self.max_pairs: int | None = None
 
     def _param(self, value: Any) -> str:
         name = f"q{len(self.params)}"
@@ -437,15 +449,13 @@ class _Compiler:
     def check(self, node: Any, title: str, body: str) -> str:
         """The exact condition of *node* on the folded texts (SQL)."""
         if isinstance(node, _Word):
-            has = None
-            if self.dialect == "postgresql" and node.leaf.grams:
-                has = f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
-                if grams.term_is_exact_pg(node.leaf):
-                    return has
+            if self.dialect == "postgresql" and grams.term_is_exact_pg(node.leaf):
+                return f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
+            # strpos alone is exact; testing the pairs first as well would read (detoast) the
+            # pairs array of every candidate too, and the candidates already hold the pairs.
             p = self._param(node.leaf.text)
             fn = "instr" if self.dialect == "sqlite" else "strpos"
-            text = f"({fn}({title}, :{p}) > 0 OR {fn}({body}, :{p}) > 0)"
-            return text if has is None else f"({has} AND {text})"
+            return f"({fn}({title}, :{p}) > 0 OR {fn}({body}, :{p}) > 0)"
         if isinstance(node, Not):
             return f"NOT {self.check(node.item, title, body)}"
         op = " AND " if isinstance(node, And) else " OR "
@@ -457,7 +467,18 @@ class _Compiler:
         if isinstance(node, _Word):
             if not node.leaf.grams:
                 return None
-            return f"t.grams @> CAST(:{self._param(grams.as_pg_array(node.leaf))} AS integer[])"
+            codes = grams.as_pg_array(node.leaf) or []
+            if self.skip_dense and min(self.pair_share.get(c, 0.0) for c in codes) >= _PG_DENSE:
+                # GIN would list most reports: reading the newest few (the filters') and
+                # checking them costs less, and does not grow with the collection.
+                self.skipped = True
+                return None
+            if self.max_pairs is not None and not grams.term_is_exact_pg(node.leaf):
+                # The texts are read anyway: the rarest pairs narrow the candidates nearly as
+                # much as all of them, and GIN reads a posting list per pair (a common pair's
+                # lists every report).
+                codes = sorted(codes, key=lambda c: self.pair_share.get(c, 0.0))[:self.max_pairs]
+            return f"t.grams @> CAST(:{self._param(sorted(codes))} AS integer[])"
         if isinstance(node, Or):
             parts = [self.pg_index(c) for c in node.items]
             return None if any(p is None for p in parts) else "(" + " OR ".join(parts) + ")"
@@ -467,7 +488,9 @@ class _Compiler:
                  if p is not None]
         for neg in (c.item for c in node.items if isinstance(c, Not)):
             if self.decided(neg) and parts:
-                parts.append(f"NOT {self.pg_index(neg)}")
+                taken = self.pg_index(neg)
+                if taken is not None:
+                    parts.append(f"NOT {taken}")
         return "(" + " AND ".join(parts) + ")" if parts else None
 
     def facet_match(self, groups: Sequence[Sequence[str]]) -> str:
@@ -516,6 +539,38 @@ def _bound(sql: str, params: dict[str, Any]) -> sa.TextClause:
                                       if re.search(rf":{k}\b", sql)})
 
 
+# PostgreSQL: pairs of a longer term looked up in GIN (the rarest), the rest are left to strpos.
+_PG_PAIRS = 2
+# A term none of whose pairs is in fewer than this share of the reports is not looked up in GIN.
+_PG_DENSE = 0.5
+# PostgreSQL: the common pairs' shares (the planner's statistics, pg_stats) are read again after
+# this many seconds.
+_PAIR_SHARE_TTL = 300.0
+_PAIR_SHARE_CACHE: dict[str, tuple[float, dict[int, float]]] = {}
+
+
+def _pair_shares(session: Session) -> dict[int, float]:
+    """The share of the reports holding each of the most common pairs (PostgreSQL's statistics
+    of report_text.grams, refreshed by ANALYZE); a pair not listed is rare."""
+    import time
+    key = str(session.get_bind().url)
+    hit = _PAIR_SHARE_CACHE.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _PAIR_SHARE_TTL:
+        return hit[1]
+    row = session.execute(sa.text(
+        "SELECT most_common_elems::text, most_common_elem_freqs FROM pg_stats "
+        "WHERE schemaname = current_schema() AND tablename = 'report_text' "
+        "AND attname = 'grams'")).first()
+    shares: dict[int, float] = {}
+    if row is not None and row[0] and row[1]:
+        elems = [int(x) for x in row[0].strip("{}").split(",") if x]
+        shares = {e: float(f) for e, f in zip(elems, row[1])}
+    if len(_PAIR_SHARE_CACHE) >= 16:
+        _PAIR_SHARE_CACHE.clear()
+    _PAIR_SHARE_CACHE[key] = (time.monotonic(), shares)
+    return shares
+
+
 _PAIRS = sa.table("report_grams", sa.column("rowid", sa.Integer))
 _TEXT = sa.table("report_text", sa.column("report_id", sa.Integer))
 
@@ -523,6 +578,8 @@ _TEXT = sa.table("report_text", sa.column("report_id", sa.Integer))
 def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None) -> sa.Select[Any]:
     """The matching reports' ids (`rid`), newest first: the *window* newest, or all when window
     is None."""
+    # Every pair of each term on PostgreSQL: all the candidates' texts are read here, and the
+    # more pairs, the fewer candidates.
     compiler = _Compiler(_dialect(session))
     if compiler.dialect == "sqlite":
         facets, clauses = _split_filters(filters)
@@ -638,15 +695,24 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
     else:
         rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
         with index_first(session):
-            if not rank:
+            lazy = _pg_lazy(session, plan)
+            if not rank and lazy is not None:
+                # Newest first: the candidates in windows a little larger than the page.
+                page = _pg_ranked_page(session, lazy, filters, max(2 * (offset + limit), 40), [],
+                                       offset + limit)[offset:]
+            elif not rank:
                 page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]
             else:
                 if rank_window == 0:
-                    rank_window = RANK_WINDOW
+                    rank_window = PG_RANK_WINDOW if _dialect(session) == "postgresql" else RANK_WINDOW
                 window = None if rank_window is None else max(rank_window, offset + limit)
-                scored = _scores(session, plan, filters, window, rank)
-                # Best first; among equals (a match without any ranked word), newest first.
-                page = sorted(scored, key=lambda t: (-t[1], -t[0]))[offset:offset + limit]
+                if lazy is not None:
+                    page = _pg_ranked_page(session, lazy, filters, window, rank, offset + limit)
+                    page = page[offset:offset + limit]
+                else:
+                    scored = _scores(session, plan, filters, window, rank)
+                    # Best first; among equals (a match without any ranked word), newest first.
+                    page = sorted(scored, key=lambda t: (-t[1], -t[0]))[offset:offset + limit]
         # The texts only for the page shown: reading every match's text would dominate the time.
         found = {r[0]: r for r in session.execute(
             sa.select(*cols).where(Report.id.in_([i for i, _ in page])))} if page else {}
@@ -657,6 +723,99 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
             for r, score in ((found.get(i), score) for i, score in page) if r is not None]
 
 
+@dataclass(frozen=True)
+class _Lazy:
+    """A PostgreSQL query whose pairs narrow the reports (GIN) but do not decide them: the
+    candidates' condition and the exact check on their texts, with their parameters."""
+
+    found: str | None  # None: every report is a candidate
+    check: str
+    params: dict[str, Any]
+
+
+def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
+    if _dialect(session) != "postgresql":
+        return None
+    compiler = _Compiler("postgresql", _pair_shares(session))
+    compiler.skip_dense, compiler.max_pairs = True, _PG_PAIRS
+    found = compiler.pg_index(plan.tree)
+    if compiler.decided(plan.tree) and not compiler.skipped:
+        return None  # the pairs alone answer it (GIN)
+    check = compiler.check(plan.tree, "t.title", "t.body")
+    return _Lazy(found, check, compiler.params)
+
+
+def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int | None,
+                    rank: list[str], need: int) -> list[tuple[int, float]]:
+    """The *need* best (id, score) on PostgreSQL, best first (newest first without *rank*), when
+    the texts must be read to know the matches. Reading a text costs far more than its rank
+    (its 25 kB leave TOAST), so the *window* newest candidates (their pairs, GIN, and the
+    filters) are ranked first and the texts are then read in rank order only until *need* are
+    verified; when the window does not yield enough, the next (older) window follows. Every id
+    returned matches exactly."""
+    t = _TEXT.alias("t")
+    clauses = filter_clauses(filters)
+    verify = _bound(f"SELECT t.report_id FROM report_text AS t WHERE t.report_id = ANY(:ids) "
+                    f"AND {lazy.check}", lazy.params)
+
+    def candidates(before: int | None, limit: int | None) -> list[int]:
+        c = sa.select(t.c.report_id.label("rid"))
+        if lazy.found is not None:
+            c = c.where(_bound(lazy.found, lazy.params))
+        if clauses:
+            c = c.join(Report, Report.id == t.c.report_id).where(*clauses)
+        if before is not None:
+            c = c.where(t.c.report_id < before)
+        if lazy.found is None:  # the newest reports the filters let through, by the ids
+            c = c.order_by(t.c.report_id.desc())
+        else:
+            # Behind a fence (OFFSET 0) the pairs are looked up in GIN: else the planner may
+            # walk the ids backwards reading each row's pairs array to fill the window.
+            fenced = c.offset(0).subquery("candidates")
+            c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
+        return list(session.execute(c if limit is None else c.limit(limit)).scalars())
+
+    # First the window (or, unranked, a few pages' worth); if the matches are fewer than
+    # needed there, every older candidate at once: GIN reads its posting lists whole for each
+    # query, so a second look-up costs as much as the first.
+    first = window if rank else 4 * need + 16
+    ids = candidates(None, first)
+    rest: list[int] | None = None if first is not None and len(ids) == first else []
+    out: list[tuple[int, float]] = []
+    step = window if rank and window is not None else len(ids) or 1
+    pos_w = 0
+    while len(out) < need:
+        if pos_w >= len(ids):
+            if rest is not None or not ids:
+                break
+            rest = candidates(ids[-1], None)
+            ids += rest
+            if not rank:
+                step = len(ids)
+            continue
+        batch = ids[pos_w:pos_w + step]
+        pos_w += len(batch)
+        scored = sorted(_pg_rank(session, batch, rank), key=lambda x: (-x[1], -x[0])) if rank \
+            else [(i, 0.0) for i in batch]
+        pos, size = 0, need - len(out) + 4
+        while pos < len(scored) and len(out) < need:
+            # A few more than missing (most candidates of a longer term match); twice as many
+            # each time they do not.
+            chunk = scored[pos:pos + size]
+            pos += len(chunk)
+            ok = set(session.execute(verify, {"ids": [i for i, _ in chunk]}).scalars())
+            out += [x for x in chunk if x[0] in ok]
+            size = min(2 * size, 2000)
+    return out[:need]
+
+
+def _pg_rank(session: Session, ids: Sequence[int], rank: list[str]) -> list[tuple[int, float]]:
+    scores = dict(session.execute(sa.text(
+        "SELECT report_id, ts_rank(tsv, to_tsquery('simple', :rank)) FROM report_fts "
+        "WHERE report_id = ANY(:ids)"), {"rank": _pg_any(rank), "ids": list(ids)}).all())
+    return [(i, float(scores.get(i, 0.0))) for i in ids]
+
+
 def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
             rank: list[str]) -> list[tuple[int, float]]:
     """(id, score) of the *window* newest matches, scored on the *rank* word tokens (report_fts)."""
@@ -664,10 +823,7 @@ def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
     if not ids:
         return []
     if _dialect(session) == "postgresql":
-        scores = dict(session.execute(sa.text(
-            "SELECT report_id, ts_rank(tsv, to_tsquery('simple', :rank)) FROM report_fts "
-            "WHERE report_id = ANY(:ids)"), {"rank": _pg_any(rank), "ids": list(ids)}).all())
-        return [(i, float(scores.get(i, 0.0))) for i in ids]
+        return _pg_rank(session, ids, rank)
     # bm25 weighs only the ranked words: it counts, for each word it weighs, every report that
     # holds it. The window's ids bound the walk; "+" keeps SQLite from running the match once
     # per id.
