@@ -161,7 +161,7 @@ class WebSettings:
     requests_per_minute: int = 600
     writes_per_minute: int = 30
     max_request_bytes: int = 65536
-    exact_count_limit: int = 1000
+    exact_count_limit: int = 300
     max_web_crawls: int = 2
 
 
