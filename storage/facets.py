@@ -9,11 +9,13 @@ PostgreSQL), which is why the estimate is taken from the ids' range instead.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from pipeline.divisions import division
@@ -42,15 +44,13 @@ def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer |
                                      n=exact_limit + 1)
     else:
         window = newest_filtered_ids(session, filters, exact_limit + 1)
-    w = window.subquery("window")
-    province = sa.func.substr(Report.region_code, 1, 2)
-    # Grouped in the database: a few dozen rows come back, not one per match.
+    # The window first, on its own, then its reports grouped: as a subquery of the grouping,
+    # PostgreSQL planned the window anew, and worse (a sequential scan of the pairs: 310 ms
+    # where the window alone took 130 ms at 20,000 reports).
     with index_first(session):
-        groups = session.execute(
-            sa.select(Report.report_year, province, Report.kind, sa.func.count(), sa.func.min(Report.id))
-            .select_from(w).join(Report, Report.id == w.c.rid)
-            .group_by(Report.report_year, province, Report.kind)).all()
-    sampled = sum(int(g[3]) for g in groups)
+        ids = list(session.execute(window).scalars().all())
+    groups = _grouped(session, ids) if ids else []
+    sampled = len(ids)
     estimated = sampled > exact_limit
     scale = 1.0
     total = sampled
@@ -58,17 +58,15 @@ def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer |
         # The matches spread over the collection as they do over its newest part: the sample
         # spans ids lowest..last of first..last (ids are given in storing order, and gaps left by
         # merged reports are spread over the whole range).
-        lowest = min(int(g[4]) for g in groups)
-        first, last = session.execute(sa.select(
-            sa.select(sa.func.min(Report.id)).scalar_subquery(),
-            sa.select(sa.func.max(Report.id)).scalar_subquery())).one()
+        lowest = min(ids)
+        first, last = groups[0][4], groups[0][5]
         span = max(int(last or 0) - int(first or 0) + 1, 1)
         total = min(span, max(sampled, round(sampled * span / max(int(last or 0) - lowest + 1, 1))))
         scale = total / sampled
     years: Counter[Any] = Counter()
     provinces: Counter[Any] = Counter()
     kinds: Counter[Any] = Counter()
-    for year, prov, kind, count, _ in groups:
+    for year, prov, kind, count, _, _ in groups:
         years[year] += int(count)
         provinces[prov] += int(count)
         kinds[kind] += int(count)
@@ -84,6 +82,24 @@ def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer |
                       for p, c in sorted(provinces.items(), key=lambda kv: (-kv[1], kv[0] or ""))],
         "kinds": [{"value": k, "count": n(c)} for k, c in kinds.most_common()],
     }
+
+
+def _grouped(session: Session, ids: list[int]) -> list[Any]:
+    """(year, province, kind, count, first id, last id) of the reports *ids*: a few dozen rows,
+    not one per id. The collection's first and last ids (the same on every row: two index
+    look-ups) come with them rather than in a query of their own."""
+    if session.get_bind().dialect.name == "sqlite":
+        # One parameter (a JSON array), not one per id.
+        wanted = Report.id.in_(sa.select(sa.column("value", sa.Integer)).select_from(
+            sa.func.json_each(sa.bindparam("ids", json.dumps(ids)))))
+    else:
+        wanted = Report.id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.Integer)))
+    province = sa.func.substr(Report.region_code, 1, 2)
+    return list(session.execute(
+        sa.select(Report.report_year, province, Report.kind, sa.func.count(),
+                  sa.select(sa.func.min(Report.id)).correlate(None).scalar_subquery(),
+                  sa.select(sa.func.max(Report.id)).correlate(None).scalar_subquery())
+        .where(wanted).group_by(Report.report_year, province, Report.kind)).all())
 
 
 # report_grams (storage/grams.py, SQLite): each report's filter tokens (facet_tokens) are in
