@@ -53,6 +53,7 @@ class CrawlSettings:
     revisit_seconds: int = 86400
     verify_tls: bool = False
     proxy: str = ""
+    refuse_private_addresses: bool = False
     process_timeout_seconds: int = 3600
     process_memory_mb: int = 1024
     log_level: str = "INFO"
