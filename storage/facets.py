@@ -1,8 +1,8 @@
 """Facet counts beside a search: how many of its matches are of each year, province and kind.
 
-Counted exactly up to a limit of matches (the web app's [web] exact_count_limit, 300); past it
-they are counted on the most recently stored matches that many and scaled up to an estimated total
-(the share of the collection's id range they span), shown as estimates. A common word matches
+Counted exactly below a limit of matches (the web app's [web] exact_count_limit, 300); from it
+on they are counted on the most recently stored matches that many and scaled up to an estimated
+total (the share of the collection's id range they span), shown as estimates. A common word matches
 most of a large collection, and counting all its matches three ways would cost more than the
 whole rest of a search page; so would counting the reports to scale by (a scan of the table on
 PostgreSQL), which is why the estimate is taken from the ids' range instead.
@@ -38,12 +38,15 @@ def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer |
                   filters: Filters = Filters(), exact_limit: int = 300) -> dict[str, Any]:
     """{"total", "estimated", "years": [{"value", "count"}], "provinces": [{"code", "name",
     "count"}], "kinds": [{"value", "count"}]} of the reports matching *query* and *filters*,
-    largest first (years newest first). Raises QueryError like storage.search.search."""
+    largest first (years newest first). Exact below *exact_limit* matches, estimated from
+    *exact_limit* on. Raises QueryError like storage.search.search."""
+    # The newest exact_limit matches: with storage.memo, the very statement search() ranks when
+    # exact_limit is its RANK_WINDOW (the web app's default), so a page runs it once.
     if (query or "").strip():
         window = newest_matching_ids(session, query, tokenizer=tokenizer, filters=filters,
-                                     n=exact_limit + 1)
+                                     n=exact_limit)
     else:
-        window = newest_filtered_ids(session, filters, exact_limit + 1)
+        window = newest_filtered_ids(session, filters, exact_limit)
     # The window first, on its own, then its reports grouped: as a subquery of the grouping,
     # PostgreSQL planned the window anew, and worse (a sequential scan of the pairs: 310 ms
     # where the window alone took 130 ms at 20,000 reports).
@@ -51,7 +54,7 @@ def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer |
         ids = list(session.execute(window).scalars().all())
     groups = _grouped(session, ids) if ids else []
     sampled = len(ids)
-    estimated = sampled > exact_limit
+    estimated = sampled >= exact_limit
     scale = 1.0
     total = sampled
     if estimated:

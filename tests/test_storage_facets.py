@@ -18,7 +18,8 @@ from pipeline.tokens import Tokenizer, make_tokenizer
 from storage.db import Database, open_database
 from storage.facets import newest_filtered_ids, search_facets
 from storage.models import Report
-from storage.search import Filters, count_matches, filter_clauses, matching_ids
+from storage.memo import repeated_selects_once
+from storage.search import RANK_WINDOW, Filters, count_matches, filter_clauses, matching_ids, search
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +96,31 @@ def test_past_the_limit_counts_are_estimated_from_the_newest_matches(collection,
         everything = s.scalar(sa.select(sa.func.count()).select_from(Report))
         first, last = s.scalar(sa.select(sa.func.min(Report.id))), s.scalar(sa.select(sa.func.max(Report.id)))
         got = search_facets(s, "", tokenizer=tokenizer, exact_limit=3)
-        kinds = Counter(s.execute(sa.select(Report.kind).order_by(Report.id.desc()).limit(4)).scalars())
+        kinds = Counter(s.execute(sa.select(Report.kind).order_by(Report.id.desc()).limit(3)).scalars())
     assert last - first + 1 == everything  # ids without gaps: the estimate is then exact
     assert got["estimated"] is True and got["total"] == everything
-    # Each count: the newest four's, scaled to the whole.
+    # Each count: the newest three's, scaled to the whole.
     assert {f["value"]: f["count"] for f in got["kinds"]} == {
-        k: round(n * everything / 4) for k, n in kinds.items()}
+        k: round(n * everything / 3) for k, n in kinds.items()}
+
+
+def test_below_the_limit_is_exact_and_at_it_estimated(collection, tokenizer):
+    with collection.read_session() as s:
+        everything = s.scalar(sa.select(sa.func.count()).select_from(Report))
+        assert search_facets(s, "", tokenizer=tokenizer, exact_limit=everything + 1)["estimated"] is False
+        assert search_facets(s, "", tokenizer=tokenizer, exact_limit=everything)["estimated"] is True
+
+
+@pytest.mark.parametrize("query", ["复议", "败诉 OR 庭审", ""])
+def test_a_page_runs_its_newest_matches_once(collection, tokenizer, query):
+    """search() ranks the newest RANK_WINDOW matches; the facets count the newest exact_limit:
+    with the two equal, storage.memo answers the second from the first."""
+    with collection.read_session() as s:
+        plain = (search(s, query, tokenizer=tokenizer, limit=5),
+                 search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW))
+        with repeated_selects_once(s) as counts:
+            memo = (search(s, query, tokenizer=tokenizer, limit=5),
+                    search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW))
+    assert memo == plain
+    if query:
+        assert counts["reused"] == 1

@@ -45,9 +45,11 @@ def search_params(request: Request,
 def run_search(state: Any, p: SearchParams, *, facets: bool = True) -> dict[str, Any]:
     """Hits (snippets HTML-escaped, words in <mark>) and, with *facets*, the counts."""
     from storage.facets import search_facets
+    from storage.memo import repeated_selects_once
     from storage.search import QueryError, search
     try:
-        with state.db.read_session() as s:
+        # The hits' and the counts' newest matches: one statement, run once (storage/memo.py).
+        with state.db.read_session() as s, repeated_selects_once(s):
             hits = search(s, p.q, tokenizer=state.tokenizer, filters=p.filters, limit=p.size,
                           offset=p.offset, snippet_chars=max(state.settings.search.snippet_chars, 100),
                           mark=("<mark>", "</mark>"), html_escape=True)
