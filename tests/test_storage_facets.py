@@ -112,15 +112,36 @@ def test_below_the_limit_is_exact_and_at_it_estimated(collection, tokenizer):
 
 
 @pytest.mark.parametrize("query", ["复议", "败诉 OR 庭审", ""])
-def test_a_page_runs_its_newest_matches_once(collection, tokenizer, query):
-    """search() ranks the newest RANK_WINDOW matches; the facets count the newest exact_limit:
-    with the two equal, storage.memo answers the second from the first."""
+@pytest.mark.parametrize("offset", [0, 2])
+def test_a_page_reads_its_newest_matches_once(collection, tokenizer, query, offset):
+    """The facets count the newest exact_limit matches; search() ranks the newest RANK_WINDOW,
+    or lists the newest offset+limit: storage.memo answers it from the facets' rows."""
     with collection.read_session() as s:
-        plain = (search(s, query, tokenizer=tokenizer, limit=5),
-                 search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW))
+        plain = (search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW),
+                 search(s, query, tokenizer=tokenizer, limit=3, offset=offset))
         with repeated_selects_once(s) as counts:
-            memo = (search(s, query, tokenizer=tokenizer, limit=5),
-                    search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW))
-    assert memo == plain
+            memo = (search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW),
+                    search(s, query, tokenizer=tokenizer, limit=3, offset=offset))
+        # A window read first with a smaller LIMIT is not taken for a larger one.
+        with repeated_selects_once(s):
+            small = search(s, query, tokenizer=tokenizer, limit=1)
+            again = search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW)
+        assert small == search(s, query, tokenizer=tokenizer, limit=1)
+    assert memo == plain and again == plain[0]
     if query:
         assert counts["reused"] == 1
+
+
+def test_the_memo_answers_limits_and_offsets_within_what_it_read(collection):
+    with collection.read_session() as s:
+        ids = sa.select(Report.id).order_by(Report.id.desc())
+        every = list(s.execute(ids).scalars())
+        with repeated_selects_once(s) as counts:
+            assert list(s.execute(ids.limit(5)).scalars()) == every[:5]
+            assert list(s.execute(ids.limit(2).offset(3)).scalars()) == every[3:5]
+            assert list(s.execute(ids.limit(3)).scalars()) == every[:3]
+            assert counts == {"run": 1, "reused": 2}
+            assert list(s.execute(ids.limit(3).offset(4)).scalars()) == every[4:7]  # past it: run
+            assert list(s.execute(ids.limit(100)).scalars()) == every  # larger: run
+            assert list(s.execute(ids.limit(50).offset(1)).scalars()) == every[1:51]  # all were read
+            assert counts == {"run": 3, "reused": 3}

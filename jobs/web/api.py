@@ -48,13 +48,14 @@ def run_search(state: Any, p: SearchParams, *, facets: bool = True) -> dict[str,
     from storage.memo import repeated_selects_once
     from storage.search import QueryError, search
     try:
-        # The hits' and the counts' newest matches: one statement, run once (storage/memo.py).
+        # The counts' and the hits' newest matches: one statement, read once (storage/memo.py),
+        # the larger window first.
         with state.db.read_session() as s, repeated_selects_once(s):
+            counts = search_facets(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
+                                   exact_limit=state.web.exact_count_limit) if facets else None
             hits = search(s, p.q, tokenizer=state.tokenizer, filters=p.filters, limit=p.size,
                           offset=p.offset, snippet_chars=max(state.settings.search.snippet_chars, 100),
                           mark=("<mark>", "</mark>"), html_escape=True)
-            counts = search_facets(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
-                                   exact_limit=state.web.exact_count_limit) if facets else None
     except QueryError as exc:
         raise WebError(400, f"q: {exc}") from None
     return {"hits": hits, "facets": counts}
