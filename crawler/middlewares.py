@@ -19,7 +19,7 @@ from crawler.outcomes import SkipRequest
 from pipeline.urls import host_of
 
 __all__ = ["HostGuardMiddleware", "ProxyMiddleware", "BackoffRetryMiddleware", "RequestCountMiddleware",
-           "PrivateRedirectMiddleware"]
+           "PrivateRedirectMiddleware", "PublicOnlyMiddleware"]
 
 log = logging.getLogger(__name__)
 
@@ -158,4 +158,24 @@ class PrivateRedirectMiddleware:
         if is_private_host(target) and not is_private_host(urlsplit(chain[0]).hostname):
             raise IgnoreRequest(f"redirect to the private address {target} refused "
                                 f"(from {chain[0]})")
+        return None
+
+
+class PublicOnlyMiddleware:
+    """In a crawl that must stay on the public internet ([crawl] refuse_private_addresses), refuses
+    every request to a URL holding a non-public address itself (http://127.0.0.1/, http://[::1]/,
+    http://169.254.169.254/): those are connected to without a look-up, so
+    crawler.resolver.PublicOnlyResolver, which checks the names, never sees them."""
+
+    def process_request(self, request):
+        host = urlsplit(request.url).hostname or ""
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            return None
+        from crawler.resolver import REFUSAL
+        from pipeline.addresses import refused_address
+        why = refused_address(host)
+        if why:
+            raise IgnoreRequest(f"{why}: {REFUSAL}")
         return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from urllib.parse import urlsplit
 
 from OpenSSL import SSL
 from service_identity.exceptions import VerificationError
@@ -122,6 +123,13 @@ def failure_outcome(url: str, exc: BaseException, *, timeout: float, max_bytes: 
         if "redirections" in message:
             return "http_error", f"{STAGE}: {url}: more than {max_redirects} redirects (redirect loop)"
         return "network_error", f"{STAGE}: {url}: dropped: {message}"
+    if isinstance(exc, (CannotResolveHostError, tx_error.DNSLookupError)):
+        # A look-up refused on purpose (a crawl of public addresses only): Twisted reports it
+        # as "no results", the resolver kept why.
+        from crawler.resolver import refusal_for
+        refused = refusal_for(urlsplit(url).hostname)
+        if refused:
+            return "network_error", f"{STAGE}: {url}: {refused}"
     for types, text in _FAILURES:
         if isinstance(exc, types):
             return "network_error", f"{STAGE}: {url}: {text.format(timeout=timeout)}"

@@ -43,6 +43,7 @@ class CrawlConfig(Protocol):
     revisit_seconds: int
     verify_tls: bool
     proxy: str
+    refuse_private_addresses: bool
     log_level: str
 
 

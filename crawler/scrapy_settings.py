@@ -21,7 +21,7 @@ _DEBUG_LEVELS = ("DEBUG",)
 def scrapy_settings(crawl: Any) -> dict[str, Any]:
     """Settings for CrawlerProcess. *crawl* is a CrawlSettings (read by attribute)."""
     delay = max(float(crawl.download_delay_seconds), MIN_DOWNLOAD_DELAY)
-    return {
+    out = {
         "BOT_NAME": "govreports",
         "USER_AGENT": crawl.user_agent,
         "ROBOTSTXT_OBEY": bool(crawl.obey_robots),
@@ -75,3 +75,15 @@ def scrapy_settings(crawl: Any) -> dict[str, Any]:
         "STATS_DUMP": str(crawl.log_level).upper() in _DEBUG_LEVELS,
         "LOGSTATS_INTERVAL": 60.0,
     }
+    if getattr(crawl, "refuse_private_addresses", False):
+        # Checked where the crawler connects (crawler/resolver.py), not only where the URL was
+        # submitted. Through a proxy, the proxy resolves the sites' names: only address
+        # literals are refused then.
+        from urllib.parse import urlsplit
+
+        from crawler.resolver import ALLOWED_HOSTS_SETTING
+        out["TWISTED_DNS_RESOLVER"] = "crawler.resolver.PublicOnlyResolver"
+        out["DOWNLOADER_MIDDLEWARES"]["crawler.middlewares.PublicOnlyMiddleware"] = 46
+        proxy = urlsplit(crawl.proxy).hostname if crawl.proxy else None
+        out[ALLOWED_HOSTS_SETTING] = [proxy] if proxy else []
+    return out

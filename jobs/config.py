@@ -53,6 +53,7 @@ class CrawlSettings:
     revisit_seconds: int = 86400
     verify_tls: bool = False
     proxy: str = ""
+    refuse_private_addresses: bool = False
     process_timeout_seconds: int = 3600
     process_memory_mb: int = 1024
     log_level: str = "INFO"
@@ -161,7 +162,7 @@ class WebSettings:
     requests_per_minute: int = 600
     writes_per_minute: int = 30
     max_request_bytes: int = 65536
-    exact_count_limit: int = 1000
+    exact_count_limit: int = 300
     max_web_crawls: int = 2
 
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 __all__ = ["Database", "open_database", "MIGRATIONS_DIR", "tune_for_reading"]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The execution option marking a read session's connections (Database.read_session).
+_READ_ONLY = "govreports_read_only"
 
 
 def _sqlite_pragmas(busy_timeout_ms: int):
@@ -50,16 +52,30 @@ class Database:
             # ourselves. IMMEDIATE takes the write lock up front: a deferred transaction that reads
             # and then writes after another connection committed fails at once with "database is
             # locked" instead of waiting out busy_timeout. WAL keeps readers unblocked.
-            event.listen(self.engine, "begin",
-                         lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            # A read session (read_session) begins a deferred transaction instead: it never
+            # writes, and readers then run side by side instead of queueing for the write lock.
+            event.listen(self.engine, "begin", lambda conn: conn.exec_driver_sql(
+                "BEGIN" if conn.get_execution_options().get(_READ_ONLY) else "BEGIN IMMEDIATE"))
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}),
+                                           expire_on_commit=False)
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A session whose transaction commits on success and rolls back on error."""
         with self.sessions() as session:
+            with session.begin():
+                yield session
+
+    @contextlib.contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reads only (the web app's pages). On SQLite its transaction is deferred,
+        so it takes no write lock: concurrent readers do not wait for each other, nor writers
+        for them (WAL gives each reader its snapshot). Writing in it may fail with "database is
+        locked" where another connection wrote first: write in session()."""
+        with self._read_sessions() as session:
             with session.begin():
                 yield session
 

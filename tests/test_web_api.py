@@ -24,10 +24,12 @@ class FakeCrawl:
 
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], str | None, str]] = []
+        self.public_only: list[bool] = []  # each call's [crawl] refuse_private_addresses
 
     def __call__(self, settings, db, urls, *, source=None, trigger="cli", stop=None):
         from storage.runs import finish_run, start_run
         self.calls.append((list(urls), source.name if source else None, trigger))
+        self.public_only.append(settings.crawl.refuse_private_addresses)
         with db.session() as s:
             run_id = start_run(s, start_urls=urls, source_id=source.id if source else None, trigger=trigger)
             finish_run(s, run_id, status="succeeded", stats={"fetch/pages": 0})
@@ -244,6 +246,8 @@ def test_one_off_crawl_of_a_public_url(client, fake_crawl, monkeypatch):
     assert r.status_code == 202, r.text
     client.app.state.web.crawls.close()
     assert fake_crawl.calls == [(["http://www.example.gov.cn/fzzf/"], None, "web")]
+    # Checked again where the crawler connects (DNS rebinding): crawler/resolver.py.
+    assert fake_crawl.public_only == [True]
 
 
 def test_add_and_remove_a_source(client, monkeypatch):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Sequence
 
 from jobs.config import Settings
@@ -73,7 +73,12 @@ class WebCrawls:
         if not self._slots.acquire(blocking=False):
             raise WebError(429, f"{self.settings.web.max_web_crawls} crawls started from the web "
                                 "are running: try again when one has finished")
-        thread = threading.Thread(target=self._run, args=(source, list(urls)), daemon=True,
+        settings = self.settings
+        if source is None and not settings.web.allow_private_crawl_urls:
+            # The URLs were checked now; the crawl checks every address again as it connects
+            # (a name can resolve elsewhere by then, and links lead to other names).
+            settings = replace(settings, crawl=replace(settings.crawl, refuse_private_addresses=True))
+        thread = threading.Thread(target=self._run, args=(settings, source, list(urls)), daemon=True,
                                   name=f"web-crawl-{source.name if source else urls[0]}")
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
@@ -92,10 +97,10 @@ class WebCrawls:
                 run_id = done[0].id if done and done[0].trigger == "web" else None
         return CrawlStarted(source.name if source else None, tuple(urls), run_id)
 
-    def _run(self, source: Any, urls: list[str]) -> None:
+    def _run(self, settings: Settings, source: Any, urls: list[str]) -> None:
         from jobs import tasks
         try:
-            summary = self._crawl(self.settings, self.db, urls, source=source, trigger="web",
+            summary = self._crawl(settings, self.db, urls, source=source, trigger="web",
                                   stop=self.stop)
             log.info("web-triggered crawl of %s: run %s %s", source.name if source else urls,
                      summary.run_id, summary.status)

@@ -45,14 +45,17 @@ def search_params(request: Request,
 def run_search(state: Any, p: SearchParams, *, facets: bool = True) -> dict[str, Any]:
     """Hits (snippets HTML-escaped, words in <mark>) and, with *facets*, the counts."""
     from storage.facets import search_facets
+    from storage.memo import repeated_selects_once
     from storage.search import QueryError, search
     try:
-        with state.db.session() as s:
+        # The counts' and the hits' newest matches: one statement, read once (storage/memo.py),
+        # the larger window first.
+        with state.db.read_session() as s, repeated_selects_once(s):
+            counts = search_facets(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
+                                   exact_limit=state.web.exact_count_limit) if facets else None
             hits = search(s, p.q, tokenizer=state.tokenizer, filters=p.filters, limit=p.size,
                           offset=p.offset, snippet_chars=max(state.settings.search.snippet_chars, 100),
                           mark=("<mark>", "</mark>"), html_escape=True)
-            counts = search_facets(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
-                                   exact_limit=state.web.exact_count_limit) if facets else None
     except QueryError as exc:
         raise WebError(400, f"q: {exc}") from None
     return {"hits": hits, "facets": counts}
@@ -87,7 +90,7 @@ def export_stream(state: Any, p: SearchParams, fmt: str) -> StreamingResponse:
         raise WebError(400, f"q: {exc}") from None
 
     def chunks() -> Iterator[str]:
-        with state.db.session() as s:
+        with state.db.read_session() as s:
             rows = export_rows(s, p.filters, query=p.q or None, tokenizer=state.tokenizer)
             batch: list[dict[str, Any]] = []
             first = True
@@ -125,7 +128,7 @@ def api_export(request: Request, p: SearchParams = Depends(search_params),
 def report_json(state: Any, report_id: int) -> dict[str, Any]:
     from storage.merges import describe_merge_reason
     from storage.queries import report_detail
-    with state.db.session() as s:
+    with state.db.read_session() as s:
         detail = report_detail(s, report_id)
     if detail is None:
         raise WebError(404, f"no report with id {report_id}")
@@ -141,7 +144,7 @@ def api_report(request: Request, report_id: int) -> dict[str, Any]:
 
 def diff_json(state: Any, report_id: int, version_id: int) -> dict[str, Any]:
     from storage.versions import version_diff
-    with state.db.session() as s:
+    with state.db.read_session() as s:
         diff = version_diff(s, report_id, version_id)
     if diff is None:
         raise WebError(404, f"report {report_id} has no version {version_id}")
@@ -165,7 +168,7 @@ def coverage_data(state: Any, year: str | None, region: str | None, level: str |
         raise WebError(400, f"level: province, prefecture or county, got {level!r}")
     code = region_prefix(region or "")
     state.ensure_governments()
-    with state.db.session() as s:
+    with state.db.read_session() as s:
         data = coverage(s, year=y, region=code, level=level or None)
     data["region"] = code
     data["level"] = level or None
@@ -198,14 +201,14 @@ def api_coverage(request: Request, year: str | None = Query(None, description="T
 def api_sources(request: Request, name: str | None = Query(None, description="Part of the name"),
                 limit: int = Query(500, ge=1, le=1000), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     from storage.activity import sources_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         return sources_overview(s, name=name, limit=limit, offset=offset)
 
 
 @router.get("/sources/{name}", summary="One source with its latest runs")
 def api_source(request: Request, name: str) -> dict[str, Any]:
     from storage.activity import source_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         out = source_overview(s, name)
     if out is None:
         raise WebError(404, f"no source named {name!r}")
@@ -244,7 +247,7 @@ def api_runs(request: Request, source: str | None = Query(None, description="Sou
              limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     from storage.activity import runs_overview
     from storage.sources import get_source
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         source_id = None
         if source:
             src = get_source(s, source)
@@ -257,7 +260,7 @@ def api_runs(request: Request, source: str | None = Query(None, description="Sou
 @router.get("/runs/{run_id}", summary="One run: stats, captures by state, fetch errors")
 def api_run(request: Request, run_id: int) -> dict[str, Any]:
     from storage.activity import run_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         out = run_overview(s, run_id)
     if out is None:
         raise WebError(404, f"no crawl run with id {run_id}")
@@ -267,7 +270,7 @@ def api_run(request: Request, run_id: int) -> dict[str, Any]:
 @router.get("/progress", summary="The crawls running now and what they captured so far")
 def api_progress(request: Request) -> dict[str, Any]:
     from storage.activity import crawl_progress
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         return {"running": crawl_progress(s)}
 
 
@@ -304,7 +307,7 @@ def api_split(request: Request, publication_id: int, body: SplitRequest | None =
 @router.get("/status", summary="Counts of everything and the last run")
 def api_status(request: Request) -> dict[str, Any]:
     from storage.queries import status
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         return status(s)
 
 

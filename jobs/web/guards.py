@@ -10,37 +10,14 @@ from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
 from jobs.web.errors import WebError
+from pipeline.addresses import refused_address
 
 __all__ = ["check_crawl_url", "resolve_host", "RateLimiter", "refused_address"]
-
-# Cloud metadata services: never a government site, and the first target of an SSRF.
-_METADATA = {ipaddress.ip_address(a) for a in (
-    "169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")}
 
 
 def resolve_host(host: str, port: int) -> list[str]:
     """Every address *host* resolves to (the system resolver); tests replace this function."""
     return sorted({info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)})
-
-
-def refused_address(address: str) -> str | None:
-    """Why a crawl may not go to *address* (loopback, private, ...), or None when it may."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return f"{address} is not an IP address"
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    if ip in _METADATA:
-        return f"{ip} is a cloud metadata address"
-    for test, what in ((ip.is_loopback, "loopback"), (ip.is_link_local, "link-local"),
-                       (ip.is_private, "private"), (ip.is_multicast, "multicast"),
-                       (ip.is_unspecified, "unspecified"), (ip.is_reserved, "reserved")):
-        if test:
-            return f"{ip} is a {what} address"
-    if not ip.is_global:
-        return f"{ip} is not a public address"
-    return None
 
 
 def check_crawl_url(url: str, *, allow_private: bool = False, max_length: int = 500,

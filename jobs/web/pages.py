@@ -101,7 +101,7 @@ def diff_page(request: Request, report_id: int, version_id: int,
 @router.get("/captures/{capture_id}")
 def capture_page(request: Request, capture_id: int) -> Response:
     from storage.raw import capture_body
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         found = capture_body(s, capture_id)
     if found is None:
         raise WebError(404, f"no capture with id {capture_id}")
@@ -116,7 +116,7 @@ def capture_raw(request: Request, capture_id: int, download: int = Query(0)) -> 
     """The captured bytes, as the site sent them: inline only for HTML and text, in a CSP
     sandbox; else (and with download=1) as an attachment."""
     from storage.raw import capture_body
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         found = capture_body(s, capture_id)
     if found is None or found[1] is None:
         raise WebError(404, f"no raw body kept for capture {capture_id}")
@@ -165,7 +165,7 @@ def coverage_download(request: Request, year: str | None = Query(None), region: 
 @router.get("/sources")
 def sources_page(request: Request, name: str | None = Query(None, max_length=200)) -> Response:
     from storage.activity import crawl_progress, sources_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         data = sources_overview(s, name=name)
         running = crawl_progress(s)
     return _render(request, "sources.html", {"data": data, "running": running, "name": name or ""})
@@ -174,7 +174,7 @@ def sources_page(request: Request, name: str | None = Query(None, max_length=200
 @router.get("/sources/{name}")
 def source_page(request: Request, name: str) -> Response:
     from storage.activity import source_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         src = source_overview(s, name)
     if src is None:
         raise WebError(404, f"no source named {name!r}")
@@ -186,7 +186,7 @@ def runs_page(request: Request, status: str | None = Query(None, max_length=20),
               page: int = Query(1, ge=1, le=1000)) -> Response:
     from storage.activity import crawl_progress, runs_overview
     size = 50
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         data = runs_overview(s, limit=size, offset=(page - 1) * size, status=status or None)
         running = crawl_progress(s)
     return _render(request, "runs.html", {"data": data, "running": running, "status": status or "",
@@ -196,7 +196,7 @@ def runs_page(request: Request, status: str | None = Query(None, max_length=20),
 @router.get("/runs/{run_id}")
 def run_page(request: Request, run_id: int) -> Response:
     from storage.activity import run_overview
-    with _state(request).db.session() as s:
+    with _state(request).db.read_session() as s:
         run = run_overview(s, run_id)
     if run is None:
         raise WebError(404, f"no crawl run with id {run_id}")

@@ -3,9 +3,10 @@ checked against the [web] limits and turned into storage.search.Filters."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from jobs.config import WebSettings
 from jobs.web.errors import WebError
@@ -41,20 +42,26 @@ class SearchParams:
 
     def query_items(self, **changes: Any) -> list[tuple[str, str]]:
         """The URL query of these parameters (with *changes*), empty ones left out."""
-        p = replace(self, **{k: v for k, v in changes.items() if k != "page"})
-        items = [("q", p.q), ("year", "" if p.year is None else str(p.year)), ("region", p.region),
-                 ("issuer", p.issuer), ("kind", p.kind),
-                 ("from", p.date_from.isoformat() if p.date_from else ""),
-                 ("to", p.date_to.isoformat() if p.date_to else "")]
-        if "page" in changes and changes["page"] and changes["page"] > 1:
+        def v(name: str) -> Any:
+            return changes[name] if name in changes else getattr(self, name)
+        year, date_from, date_to = v("year"), v("date_from"), v("date_to")
+        items = [("q", v("q")), ("year", "" if year is None else str(year)), ("region", v("region")),
+                 ("issuer", v("issuer")), ("kind", v("kind")),
+                 ("from", date_from.isoformat() if date_from else ""),
+                 ("to", date_to.isoformat() if date_to else "")]
+        if changes.get("page") and changes["page"] > 1:
             items.append(("page", str(changes["page"])))
-        if p.size != DEFAULT_PAGE_SIZE:
-            items.append(("size", str(p.size)))
-        return [(k, v) for k, v in items if v]
+        if v("size") != DEFAULT_PAGE_SIZE:
+            items.append(("size", str(v("size"))))
+        return [(k, x) for k, x in items if x]
 
     def url(self, path: str = "/search", **changes: Any) -> str:
-        query = urlencode(self.query_items(**changes))
+        # A search page links every facet value: the query's words are quoted once, not per link.
+        query = "&".join(f"{k}={_quote(x)}" for k, x in self.query_items(**changes))
         return f"{path}?{query}" if query else path
+
+
+_quote = lru_cache(maxsize=4096)(quote_plus)
 
 
 def _int(name: str, value: str | None, *, low: int, high: int) -> int | None:
