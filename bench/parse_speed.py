@@ -164,7 +164,7 @@ def quality(pages: list[Page], texts: list[str], show_pages: bool) -> None:
         for i, page in enumerate(pages):
             if page.half != "tune":
                 continue
-            print(f"  {page.group[:10]:10} {page.id[:8]} gold {len(norm(page.gold)):>5} " +
+            print(f"  {page.group[:10]:10} {page.id[-12:]:12} gold {len(norm(page.gold)):>5} " +
                   " ".join(f"{name[:11]} {scores[name][i]:.3f} ({lengths[name][i]:>5})" for name in names))
 
 

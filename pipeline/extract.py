@@ -228,8 +228,11 @@ def _attachments(root, base_url: str | None) -> tuple[Link, ...]:
 # Pictures in a body that are not pages: icons, logos, QR codes, share buttons, spacers.
 _NOT_PAGE_IMAGE = re.compile(r"icon|logo|qrcode|ewm|erweima|share|print|close|spacer|blank|arrow|"
                              r"btn|button|banner|wx|weixin|weibo|\.svg(?:$|\?)|^data:", re.I)
-# A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan.
+# A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan,
+# unless that text is an article of its own: more sentences than pictures less one (a news item of
+# three sentences under its photo is not a one-page scan; a lead-in line over five pages is).
 _SCAN_MAX_TEXT_CHARS = 300
+_SENTENCE_END = re.compile(r"[。！？!?]")
 MAX_PAGE_IMAGES = 60  # more is a gallery, not a report
 _PX = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:px\s*)?$")
 
@@ -270,7 +273,10 @@ def scan_images(page: Extracted) -> tuple[Link, ...]:
     if not page.images or len(page.images) > MAX_PAGE_IMAGES:
         return ()
     chars = sum(len(_WS.sub("", line)) for line in page.lines)
-    return page.images if chars <= _SCAN_MAX_TEXT_CHARS else ()
+    if chars > _SCAN_MAX_TEXT_CHARS:
+        return ()
+    sentences = sum(len(_SENTENCE_END.findall(line)) for line in page.lines)
+    return page.images if sentences <= max(1, len(page.images) - 1) else ()
 
 
 def _gkmlpt(root) -> tuple[str | None, dict[str, str]]:
