@@ -234,7 +234,9 @@ def extract_main(html: str, *, url: str | None = None, force: bool = False) -> E
     if reason is None:
         return own
     alt = generic_extract(html)
-    before, after = page_lines_around(html, alt.lines) if alt is not None else ([], [])
+    # The page's lines around the fallback's text (a second pass over the page) only matter for a
+    # fallback that can win.
+    before, after = page_lines_around(html, alt.lines) if alt is not None and alt.usable else ([], [])
     take, why = choose(own, alt, reason, before)
     if not take:
         if reason == "list page" and dominant_text(own):

@@ -96,3 +96,14 @@ def test_which_pictures_are_a_scan(text, pictures, scan):
     imgs = "".join(f'<p><img src="/p{i}.jpg" width="600" height="850"></p>' for i in range(pictures))
     html = f"<html><body><div id='zoom'><p>{text}</p>{imgs}</div></body></html>"
     assert bool(scan_images(extract_html(html, url="http://x.gov.cn/a.html"))) is scan
+
+
+def test_a_title_that_is_only_the_sites_name_picks_no_block():
+    """<title> says only the site's name, and the footer opens with that name: the article is still
+    the densest block, not the footer (DAnIEL, bcc.com.tw: `中國廣播公司全球資訊網`)."""
+    html = ("<html><head><title>中國廣播公司全球資訊網</title></head><body><table>"
+            "<tr><td>南投抽驗年節食品 2.2%不合格</td></tr><tr><td>【2012/01/12 17:21 報導 】</td></tr>"
+            f"<tr><td><span>{PARA}<br>{PARA}<br>{PARA}</span></td></tr></table>"
+            "<table><tr><td><b>中國廣播公司</b><br>本網站內容屬於中國廣播公司所有，非經允許，不得轉載。<br>"
+            "台北市中山區松江路375號 TEL：886-2-25019688 <a href='/c'>聯絡我們</a></td></tr></table></body></html>")
+    assert list(extract_html(html).lines) == [PARA] * 3
