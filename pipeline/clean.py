@@ -186,6 +186,13 @@ def is_info_line(line: str) -> bool:
     return not _SEPARATORS.sub("", head) or bool(_STARTS_DATE.match(line)) or len(labels) >= 2
 
 
+def _dated_entry(line: str) -> bool:
+    """A line that opens with a date and says what happened, without labels: `2019年6月1日 大田站
+    大田又松文化会馆` (an entry of a list of events, zh-extraction d5bced5e), not a bare date."""
+    return (bool(_STARTS_DATE.match(line)) and not DATE_LINE.match(line) and len(line) <= 120
+            and not _INFO_LABEL.search(line))
+
+
 def _is_chrome(line: str) -> bool:
     """Chrome wherever it stands: lines of chrome words, breadcrumbs, footer labels."""
     if holds_figure(line) and len(line) > 30:
@@ -261,7 +268,8 @@ def _clean_once(lines: list[str], boilerplate: frozenset[str]) -> Cleaned:
     header: list[str] = []
     chrome: list[str] = []
     kept: list[str] = []
-    for line in lines:
+    dated = [_dated_entry(line) for line in lines]
+    for i, line in enumerate(lines):
         if not line:
             continue
         if line in boilerplate and not holds_figure(line):
@@ -270,6 +278,8 @@ def _clean_once(lines: list[str], boilerplate: frozenset[str]) -> Cleaned:
             header.append(line)
         elif _is_chrome(line):
             chrome.append(line)
+        elif dated[i] and ((i and dated[i - 1]) or (i + 1 < len(lines) and dated[i + 1])):
+            kept.append(line)  # a run of dated entries in the text: a chronology, not a header
         elif is_info_line(line) and not DATE_LINE.match(line) and not _CN_DATE_LINE.match(line):
             header.append(line)
         else:
