@@ -44,7 +44,10 @@ INFO_LABELS = ("发布日期", "发布时间", "更新时间", "日期", "时间
                "浏览量", "字体大小", "字体", "字号", "责任编辑", "编辑", "审核", "供稿", "发布者", "发布人",
                "发布机构", "摄影", "通讯员", "记者", "信息提供", "录入", "打印",
                # a blog's or forum's post line: `发表于2004年12月27日12:40 - (阅读:3727;评论:63)`
-               "阅读", "评论", "回复")
+               "阅读", "评论", "回复",
+               # the same labels in traditional characters (Hong Kong and Taiwan sites, DAnIEL)
+               "發佈日期", "發佈時間", "發布日期", "發布時間", "更新時間", "時間", "信息來源", "文章來源", "來源",
+               "瀏覽次數", "點擊率", "點閱", "責任編輯", "編輯", "審核", "記者", "攝影", "閱讀", "評論", "回覆")
 _INFO_LABEL = re.compile(r"(%s)\s*[:：]" % "|".join(INFO_LABELS))
 _DATE = (r"(?:(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
          r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?)")
@@ -96,6 +99,8 @@ FOOTER_LABELS: tuple[tuple[str, str], ...] = (
     ("运维", "运维：…"), ("建议使用", "建议使用IE9以上浏览器"), ("ICP备", "渝ICP备05003300号"),
     ("公网安备", "渝公网安备 50011702500001号"), ("Copyright", "Copyright © 2005 Yahoo!"),
     ("©", "© 2024 XX区人民政府"), ("版权声明", "版权声明"), ("免责声明", "免责声明"),
+    ("免責聲明", "免責聲明：本文所載資料僅供參考，并不構成投資建議 (DAnIEL, traditional characters)"),
+    ("版權聲明", "版權聲明"), ("版權所有", "版權所有"), ("聯絡電話", "聯絡電話："), ("電話", "電話："),
 )
 # A site's reprint notice under an article, however long: `中证网声明：凡本网注明“来源：中国证券报・
 # 中证网”的所有作品，版权均属于…未经…书面授权不得转载…` (DAnIEL, cs.com.cn). Only at the text's end.
@@ -103,6 +108,10 @@ _REPRINT_NOTICE = re.compile(r"^.{0,20}(?:声明|版权|说明)[:：]?.{0,40}(?:
                              r"(?:版权|著作权).{0,200}(?:转载|授权)|"
                              # `(內容由新浪北京提供。未經授權，不得轉載。)` (DAnIEL, sina.com.hk)
                              r"^[(（【\[].{0,40}未[经經][^，,]{0,20}[授许許][权權可][，,]?\s*(?:不得|请勿|請勿|禁止)[转轉][载載].{0,10}[)）】\]]$")
+# An editor's credit closing an article: `(曹文明編輯)`, `（编辑：谢璇）` (DAnIEL). Only at the end.
+_EDITOR_CREDIT = re.compile(r"^[(（\[【]\s*(?:[^\s()（）:：]{2,4}\s*(?:编辑|編輯)|(?:责任编辑|責任編輯|编辑|編輯)\s*[:：]"
+                            r"\s*[^\s()（）]{2,8})\s*[)）\]】]$")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # Where readers' comments start under an article: everything from here on is theirs.
 # `网友评论`, `已有63条评论`, `瑞雪对圣元奶粉致死的评论:` (DAnIEL, a blog's comments under its post).
 _COMMENTS_START = re.compile(r"^(?:网友评论|最新评论|热门评论|精彩评论|全部评论|用户评论|读者评论|评论列表|"
@@ -208,6 +217,11 @@ def _is_trailing_chrome(line: str) -> bool:
     if _is_chrome(line) or is_info_line(line):
         return True
     if len(line) <= 600 and _REPRINT_NOTICE.match(line) and not holds_figure(line):
+        return True
+    if _EDITOR_CREDIT.match(line):
+        return True
+    # A contact line: `世華財訊資訊中心：editor@shihua.com.cn 電話：4006744482` (DAnIEL).
+    if len(line) <= 120 and _EMAIL.search(line) and not holds_figure(line) and not line.endswith("。"):
         return True
     return len(line) <= 12 and _is_chrome_phrases(line, _TRAIL_PHRASES)
 

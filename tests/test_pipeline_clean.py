@@ -30,6 +30,7 @@ def test_normalise_line(raw, clean):
     "来源:静海区人民政府办公室 发布时间:2024-03-28 09:18", "文章来源:司法局 更新时间:2021/03/29 11:30:01",
     "发布日期:2023-02-10 15:34:38 来源:留下街道 点击率:", "2005-04-05 06:40更新 来源：转载文章", "2024-03-28",
     "发表于2004年12月27日12:40 - (阅读:3727;评论:63)",  # a blog's post line (zh-extraction dataset)
+    "來源：中央社 發佈時間：2012/01/12",  # traditional characters (a Taiwan site)
 ])
 def test_info_lines(line):
     assert is_info_line(line)
@@ -170,6 +171,10 @@ def test_pattern_tables_carry_examples():
     # Readers' comments under a post: from their heading on (DAnIEL, a blog's comments).
     ["瑞雪对圣元奶粉致死的评论:", "这样的事频频发生，我们的日子过得心惊胆颤。", "刘英对圣元奶粉致死的评论:", "担心啊！"],
     ["网友评论", "说得好。", "支持！"],
+    # An editor's credit, a disclaimer in traditional characters and a contact line (DAnIEL).
+    ["(曹文明編輯)", "免責聲明：本文所載資料僅供參考，并不構成投資建議，世華財訊對該資料或使用該資料所導致的結果概不承擔任何責任。",
+     "世華財訊資訊中心：editor@shihua.com.cn 電話：4006744482"],
+    ["（编辑：谢璇）"],
 ])
 def test_reprint_notices_and_comments_go(tail):
     assert clean_lines([BODY, BODY] + tail).lines == (BODY, BODY)
