@@ -111,7 +111,7 @@ _REPRINT_NOTICE = re.compile(r"^.{0,20}(?:声明|版权|说明)[:：]?.{0,40}(?:
 # An editor's credit closing an article: `(曹文明編輯)`, `（编辑：谢璇）` (DAnIEL). Only at the end.
 _EDITOR_CREDIT = re.compile(r"^[(（\[【]\s*(?:[^\s()（）:：]{2,4}\s*(?:编辑|編輯)|(?:责任编辑|責任編輯|编辑|編輯)\s*[:：]"
                             r"\s*[^\s()（）]{2,8})\s*[)）\]】]$")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EMAIL = re.compile(r"[\w.+-]@[\w-]+\.[A-Za-z]{2,}")
 # Where readers' comments start under an article: everything from here on is theirs.
 # `网友评论`, `已有63条评论`, `瑞雪对圣元奶粉致死的评论:` (DAnIEL, a blog's comments under its post).
 _COMMENTS_START = re.compile(r"^(?:网友评论|最新评论|热门评论|精彩评论|全部评论|用户评论|读者评论|评论列表|"
