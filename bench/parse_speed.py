@@ -4,8 +4,12 @@ trafilatura on the same pages in the same run.
     .venv/bin/python bench/parse_speed.py [--repeat 5] [--extra DIR ...] [--pages]
 
 Pages: tests/data/zh-extraction (committed), plus every `--extra DIR` laid out the same way
-(`html/<id>.html`, `gold/<id>.txt`): e.g. the other half of the public dataset the committed
-pages come from, kept outside the repository.
+(`html/<id>.html`, `gold/<id>.txt`), kept outside the repository: bench/heldout_pages.py lays
+out 150 pages of the DAnIEL corpus (news from 150 Chinese-language sites) and the 34 pages of the
+committed pages' dataset that are not committed, from git copies of the two public repositories:
+
+    .venv/bin/python bench/heldout_pages.py --daniel WADDLE_GIT --cwced CWCED_GIT --out /tmp/heldout
+    .venv/bin/python bench/parse_speed.py --extra /tmp/heldout/daniel-zh --extra /tmp/heldout/cwced-rest
 
 Quality: bag-of-characters F1 against the hand-copied gold text (after NFKC, white space removed),
 for govreports' parse_document with the default options, as the product runs it (a page it skips,
@@ -164,7 +168,7 @@ def quality(pages: list[Page], texts: list[str], show_pages: bool) -> None:
         for i, page in enumerate(pages):
             if page.half != "tune":
                 continue
-            print(f"  {page.group[:10]:10} {page.id[:8]} gold {len(norm(page.gold)):>5} " +
+            print(f"  {page.group[:10]:10} {page.id[-12:]:12} gold {len(norm(page.gold)):>5} " +
                   " ".join(f"{name[:11]} {scores[name][i]:.3f} ({lengths[name][i]:>5})" for name in names))
 
 

@@ -33,6 +33,10 @@ Which text is kept (`choose`), in this order:
    a brief one only when that text also holds the own text (CONTAINS of its characters, line by
    line) and has no heading matching the page's title below its top: the same article, more of
    it, never a different one nor several;
+   either gives way, too, to a fallback at least SAME_LONGER times as long that holds the own text
+   (CONTAINS of its characters, line by line) with no heading matching the page's title below its
+   top: the same article with the paragraphs the own block left out (a lead in a block of its own,
+   a paragraph broken off by bad markup);
 6. otherwise the own result stands.
 The winner is recorded: `Extracted.method` is "readability" and `fallback` says why it ran.
 """
@@ -57,6 +61,7 @@ MIN_CHARS = 50
 MAX_LINK_DENSITY = 0.3
 PUNCT_EVERY = 120
 LONGER = 2.0
+SAME_LONGER = 1.1
 LIST_LINK_DENSITY, LIST_MIN_LINKS = 0.5, 10  # the own extractor's "list page" verdict
 _SENTENCE = re.compile(r"[。！？；，.!?;,]")
 _WS = re.compile(r"\s+")
@@ -204,6 +209,9 @@ def choose(own: Extracted, alt: Candidate | None, reason: str, alt_before=()) ->
                                   or _title_inside(alt.lines, keys)):
             return False, "own result kept; fallback longer but another text, or several"
         return True, f"fallback {alt.chars} chars against {own_chars}"
+    if (reason in ("short", "brief") and alt.chars >= SAME_LONGER * max(own_chars, 1)
+            and contained(own.lines, alt.lines) >= CONTAINS and not _title_inside(alt.lines, keys)):
+        return True, f"fallback holds the own text and more ({alt.chars} chars against {own_chars})"
     return False, "own result kept"
 
 
@@ -226,7 +234,9 @@ def extract_main(html: str, *, url: str | None = None, force: bool = False) -> E
     if reason is None:
         return own
     alt = generic_extract(html)
-    before, after = page_lines_around(html, alt.lines) if alt is not None else ([], [])
+    # The page's lines around the fallback's text (a second pass over the page) only matter for a
+    # fallback that can win.
+    before, after = page_lines_around(html, alt.lines) if alt is not None and alt.usable else ([], [])
     take, why = choose(own, alt, reason, before)
     if not take:
         if reason == "list page" and dominant_text(own):

@@ -42,14 +42,19 @@ _SPACES = re.compile(r"[ \t\u00a0\u3000\u2002\u2003\u2009]+")
 INFO_LABELS = ("发布日期", "发布时间", "更新时间", "日期", "时间", "信息来源", "文章来源", "稿件来源", "来源",
                "作者", "撰稿", "浏览次数", "点击率", "点击数", "点击量", "阅读次数", "阅读量", "访问次数",
                "浏览量", "字体大小", "字体", "字号", "责任编辑", "编辑", "审核", "供稿", "发布者", "发布人",
-               "发布机构", "摄影", "通讯员", "记者", "信息提供", "录入", "打印")
+               "发布机构", "摄影", "通讯员", "记者", "信息提供", "录入", "打印",
+               # a blog's or forum's post line: `发表于2004年12月27日12:40 - (阅读:3727;评论:63)`
+               "阅读", "评论", "回复",
+               # the same labels in traditional characters (Hong Kong and Taiwan sites, DAnIEL)
+               "發佈日期", "發佈時間", "發布日期", "發布時間", "更新時間", "時間", "信息來源", "文章來源", "來源",
+               "瀏覽次數", "點擊率", "點閱", "責任編輯", "編輯", "審核", "記者", "攝影", "閱讀", "評論", "回覆")
 _INFO_LABEL = re.compile(r"(%s)\s*[:：]" % "|".join(INFO_LABELS))
 _DATE = (r"(?:(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?"
          r"(?:\s*\d{1,2}[:：]\d{2}(?:[:：]\d{2})?)?)")
 _MONTH = r"(?:(?:19|20)\d{2}\s*年\s*\d{1,2}\s*月)"
 DATE_LINE = re.compile(rf"^[\[【(（]?\s*(?:{_DATE}|{_MONTH})\s*(?:星期.|周.)?\s*[\]】)）]?$")
 _CN_DATE_LINE = re.compile(r"^[〇零○一二三四五六七八九]{4}年[一二三四五六七八九十]{1,2}月[一二三四五六七八九十]{1,3}日$")
-_STARTS_DATE = re.compile(rf"^\s*(?:[\[【(（]\s*)?{_DATE}")  # no two \s* side by side: quadratic
+_STARTS_DATE = re.compile(rf"^\s*(?:[\[【(（]\s*)?(?:(?:发表|发布|更新)于\s*)?{_DATE}")  # no two \s* side by side: quadratic
 
 # Whole lines made only of these (and separators) are chrome. (phrase, real example line)
 CHROME_PHRASES: tuple[tuple[str, str], ...] = (
@@ -94,7 +99,24 @@ FOOTER_LABELS: tuple[tuple[str, str], ...] = (
     ("运维", "运维：…"), ("建议使用", "建议使用IE9以上浏览器"), ("ICP备", "渝ICP备05003300号"),
     ("公网安备", "渝公网安备 50011702500001号"), ("Copyright", "Copyright © 2005 Yahoo!"),
     ("©", "© 2024 XX区人民政府"), ("版权声明", "版权声明"), ("免责声明", "免责声明"),
+    ("免責聲明", "免責聲明：本文所載資料僅供參考，并不構成投資建議 (DAnIEL, traditional characters)"),
+    ("版權聲明", "版權聲明"), ("版權所有", "版權所有"), ("聯絡電話", "聯絡電話："), ("電話", "電話："),
 )
+# A site's reprint notice under an article, however long: `中证网声明：凡本网注明“来源：中国证券报・
+# 中证网”的所有作品，版权均属于…未经…书面授权不得转载…` (DAnIEL, cs.com.cn). Only at the text's end.
+_REPRINT_NOTICE = re.compile(r"^.{0,20}(?:声明|版权|说明)[:：]?.{0,40}(?:本网|本站|本报|本刊|本文).{0,200}"
+                             r"(?:版权|著作权).{0,200}(?:转载|授权)|"
+                             # `(內容由新浪北京提供。未經授權，不得轉載。)` (DAnIEL, sina.com.hk)
+                             r"^[(（【\[].{0,40}未[经經][^，,]{0,20}[授许許][权權可][，,]?\s*(?:不得|请勿|請勿|禁止)[转轉][载載].{0,10}[)）】\]]$")
+# An editor's credit closing an article: `(曹文明編輯)`, `（编辑：谢璇）` (DAnIEL). Only at the end.
+_EDITOR_CREDIT = re.compile(r"^[(（\[【]\s*(?:[^\s()（）:：]{2,4}\s*(?:编辑|編輯)|(?:责任编辑|責任編輯|编辑|編輯)\s*[:：]"
+                            r"\s*[^\s()（）]{2,8})\s*[)）\]】]$")
+_EMAIL = re.compile(r"[\w.+-]@[\w-]+\.[A-Za-z]{2,}")
+# Where readers' comments start under an article: everything from here on is theirs.
+# `网友评论`, `已有63条评论`, `瑞雪对圣元奶粉致死的评论:` (DAnIEL, a blog's comments under its post).
+_COMMENTS_START = re.compile(r"^(?:网友评论|最新评论|热门评论|精彩评论|全部评论|用户评论|读者评论|评论列表|"
+                             r"網友評論|最新評論|熱門評論|(?:已有|共有|共)\d+条(?:评论|回复))\s*[:：]?\s*$|"
+                             r"^[^，。,.\s]{1,20}对[^，。]{1,40}的(?:评论|評論)[:：]$")
 _FOOTER = re.compile(r"^\s*(?:%s)\s*[:：]|ICP备|ICP证|公网安备|Copyright|版权所有|©|分辨率|浏览器"
                      % "|".join(re.escape(label) for label, _ in FOOTER_LABELS), re.I)
 _BREADCRUMB = re.compile(r"^\s*(?:当前位置|您现在的位置|您的位置|您当前的位置|所在位置|当前的位置|位置)\s*[:：]|"
@@ -173,6 +195,13 @@ def is_info_line(line: str) -> bool:
     return not _SEPARATORS.sub("", head) or bool(_STARTS_DATE.match(line)) or len(labels) >= 2
 
 
+def _dated_entry(line: str) -> bool:
+    """A line that opens with a date and says what happened, without labels: `2019年6月1日 大田站
+    大田又松文化会馆` (an entry of a list of events, zh-extraction d5bced5e), not a bare date."""
+    return (bool(_STARTS_DATE.match(line)) and not DATE_LINE.match(line) and len(line) <= 120
+            and not _INFO_LABEL.search(line))
+
+
 def _is_chrome(line: str) -> bool:
     """Chrome wherever it stands: lines of chrome words, breadcrumbs, footer labels."""
     if holds_figure(line) and len(line) > 30:
@@ -186,6 +215,13 @@ def _is_chrome(line: str) -> bool:
 
 def _is_trailing_chrome(line: str) -> bool:
     if _is_chrome(line) or is_info_line(line):
+        return True
+    if len(line) <= 600 and _REPRINT_NOTICE.match(line) and not holds_figure(line):
+        return True
+    if _EDITOR_CREDIT.match(line):
+        return True
+    # A contact line: `世華財訊資訊中心：editor@shihua.com.cn 電話：4006744482` (DAnIEL).
+    if len(line) <= 120 and _EMAIL.search(line) and not holds_figure(line) and not line.endswith("。"):
         return True
     return len(line) <= 12 and _is_chrome_phrases(line, _TRAIL_PHRASES)
 
@@ -246,7 +282,8 @@ def _clean_once(lines: list[str], boilerplate: frozenset[str]) -> Cleaned:
     header: list[str] = []
     chrome: list[str] = []
     kept: list[str] = []
-    for line in lines:
+    dated = [_dated_entry(line) for line in lines]
+    for i, line in enumerate(lines):
         if not line:
             continue
         if line in boilerplate and not holds_figure(line):
@@ -255,11 +292,17 @@ def _clean_once(lines: list[str], boilerplate: frozenset[str]) -> Cleaned:
             header.append(line)
         elif _is_chrome(line):
             chrome.append(line)
+        elif dated[i] and ((i and dated[i - 1]) or (i + 1 < len(lines) and dated[i + 1])):
+            kept.append(line)  # a run of dated entries in the text: a chronology, not a header
         elif is_info_line(line) and not DATE_LINE.match(line) and not _CN_DATE_LINE.match(line):
             header.append(line)
         else:
             kept.append(line)
     footer: list[str] = []
+    for i, line in enumerate(kept):
+        if i and _COMMENTS_START.match(line) and any(_is_paragraph(k) for k in kept[:i]):
+            footer, kept = kept[i:], kept[:i]
+            break
     while kept and _is_trailing_chrome(kept[-1]) and not _is_date(kept[-1]):
         footer.insert(0, kept.pop())
     while kept and any(pattern.match(kept[-1]) for pattern, _ in DOCUMENT_NOTES):

@@ -80,6 +80,35 @@ def _detect(body: bytes) -> str | None:
     return _strict(body, name) if name else None
 
 
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+_LATIN_HIGH = re.compile(r"[\u00a1-\u00ff\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u2026\u20ac\u2122]")
+
+
+def _undo_mojibake(text: str) -> str:
+    """A GB page whose bytes were once read as windows-1252 and saved as UTF-8 (`Ž¬³€±»ÓÎÂÖ` for
+    `船长被游轮`, a DAnIEL copy of news.sohu.com): those characters back to bytes, read as GB18030.
+    Only when the text has far fewer Chinese characters than such Latin ones, and the repair
+    reads cleanly."""
+    sample = text[:100_000]
+    latin = len(_LATIN_HIGH.findall(sample))
+    if latin < 200 or len(_CJK_CHAR.findall(sample)) * 4 > latin:
+        return text
+    raw = bytearray()
+    for ch in text:
+        code = ord(ch)
+        if code < 0x100:
+            raw.append(code)
+        else:
+            try:
+                raw += ch.encode("cp1252")
+            except UnicodeEncodeError:
+                return text  # a character windows-1252 never made: not this kind of garbling
+    repaired = _nearly(bytes(raw), "gb18030")
+    if repaired is None or len(_CJK_CHAR.findall(repaired[:100_000])) < latin // 4:
+        return text
+    return repaired
+
+
 def _decode(body: bytes, declared: list[str | None]) -> str:
     bom = _bom(body)
     if bom:
@@ -97,7 +126,7 @@ def _decode(body: bytes, declared: list[str | None]) -> str:
         return body.decode("ascii")
     text = _strict(body, "utf-8")
     if text is not None:
-        return text
+        return _undo_mojibake(text) if "gb18030" in names else text
     for name in dict.fromkeys(names):
         text = _strict(body, name)
         if text is not None:

@@ -64,6 +64,7 @@ SKIP_TAGS = frozenset("script style noscript template select option textarea but
 CELL_TAGS = frozenset(("td", "th"))
 _WS = re.compile(r"[ \t\n\r\f\v\u00a0\u3000\u2002\u2003\u2009\u200b\ufeff]+")
 _PUNCT = re.compile(r"[，。；：！？、,;]")
+_SENTENCE_ENDS = ("。", "！", "？", "。”", "！”", "？”", "!", "?")
 _ATTACH = re.compile(r"\.(pdf|docx?|wps|ofd)(?:$|[?#&])|downfile\.jsp|download\.jsp", re.I)
 _DETAIL = re.compile(r"DETAIL\s*=\s*(\{.*?\})\s*;?\s*(?:\n|</script>|$)", re.S)
 _JSON_STR = r'"%s"\s*:\s*"((?:[^"\\]|\\.)*)"'
@@ -228,8 +229,11 @@ def _attachments(root, base_url: str | None) -> tuple[Link, ...]:
 # Pictures in a body that are not pages: icons, logos, QR codes, share buttons, spacers.
 _NOT_PAGE_IMAGE = re.compile(r"icon|logo|qrcode|ewm|erweima|share|print|close|spacer|blank|arrow|"
                              r"btn|button|banner|wx|weixin|weibo|\.svg(?:$|\?)|^data:", re.I)
-# A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan.
+# A body of pictures with no more text than this (a line such as 现将报告全文公布如下) is a scan,
+# unless that text is an article of its own: more sentences than pictures less one (a news item of
+# three sentences under its photo is not a one-page scan; a lead-in line over five pages is).
 _SCAN_MAX_TEXT_CHARS = 300
+_SENTENCE_END = re.compile(r"[。！？!?]")
 MAX_PAGE_IMAGES = 60  # more is a gallery, not a report
 _PX = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s*(?:px\s*)?$")
 
@@ -270,7 +274,10 @@ def scan_images(page: Extracted) -> tuple[Link, ...]:
     if not page.images or len(page.images) > MAX_PAGE_IMAGES:
         return ()
     chars = sum(len(_WS.sub("", line)) for line in page.lines)
-    return page.images if chars <= _SCAN_MAX_TEXT_CHARS else ()
+    if chars > _SCAN_MAX_TEXT_CHARS:
+        return ()
+    sentences = sum(len(_SENTENCE_END.findall(line)) for line in page.lines)
+    return page.images if sentences <= max(1, len(page.images) - 1) else ()
 
 
 def _gkmlpt(root) -> tuple[str | None, dict[str, str]]:
@@ -424,10 +431,49 @@ def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int, bo
                 parts.append(sib)
             elif sib.tag == "p" and chars - link_chars > 80 and density < 0.25:
                 parts.append(sib)
+        parts = _with_sentences(list(parent), parts, totals)
     chars = sum(totals.get(p, (0, 0, 0))[0] for p in parts)
     link_chars = sum(totals.get(p, (0, 0, 0))[1] for p in parts)
     n_links = sum(totals.get(p, (0, 0, 0))[2] for p in parts)
     return parts, "density", (link_chars / chars if chars else 1.0), n_links, titled
+
+
+def _sentence_p(node, totals) -> bool:
+    """A short paragraph of the article: a `<p>` without links that ends a sentence (a lead of
+    one sentence, `国内首条高速公路———上海沪嘉高速2012年元旦起停止收费，…减半。`, DAnIEL)."""
+    if node.tag != "p":
+        return False
+    chars, link_chars, _ = totals.get(node, (0, 0, 0))
+    text = _WS.sub("", node.text_content())
+    return chars >= 20 and not link_chars and text.endswith(_SENTENCE_ENDS)
+
+
+def _textless(node, totals) -> bool:
+    return isinstance(node.tag, str) and not totals.get(node, (0, 0, 0))[0]
+
+
+def _with_sentences(siblings: list, parts: list, totals: dict) -> list:
+    """The chosen siblings, and the short sentence paragraphs among them or right next to them
+    (pictures and empty paragraphs in between), which score too little on their own."""
+    chosen = set(parts)
+    idx = [i for i, sib in enumerate(siblings) if sib in chosen]
+    if not idx:
+        return parts
+    lo, hi = idx[0], idx[-1]
+    keep = set(parts)
+    for i in range(lo + 1, hi):
+        if _sentence_p(siblings[i], totals):
+            keep.add(siblings[i])
+    for step, start in ((-1, lo - 1), (1, hi + 1)):
+        i = start
+        while 0 <= i < len(siblings):
+            sib = siblings[i]
+            if _sentence_p(sib, totals):
+                keep.add(sib)
+            elif not (_textless(sib, totals) or not isinstance(sib.tag, str)):
+                break
+            i += step
+    return [sib for sib in siblings if sib in keep]
 
 
 def _container(body) -> tuple[list, str]:

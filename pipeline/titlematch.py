@@ -14,6 +14,7 @@ _SKIP = frozenset(("script", "style", "noscript", "template", "select", "option"
 
 # Title keys shorter than this say too little to pick a block by (`首页`, `新闻`).
 _MIN_TITLE_KEY = 6
+_MOST_OF_TITLE = 0.6
 _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _TITLE_SPLIT = re.compile(r"(?<!\s)\s*(?:_|\||｜|--|—|-|::|>)\s*")  # from a run's first space only
 
@@ -35,8 +36,11 @@ def title_keys(meta: dict[str, str], html_title: str | None) -> list[str]:
 
 
 def _matches_title(text: str, keys: list[str]) -> bool:
+    """The title, or most of it: a heading that is a small part of it (the site's name
+    `中國廣播公司` in a <title> `中國廣播公司全球資訊網`, DAnIEL bcc.com.tw) names no article."""
     text = _WS.sub("", text)
-    return len(text) >= _MIN_TITLE_KEY and any(k in text or text in k for k in keys)
+    return len(text) >= _MIN_TITLE_KEY and any(
+        k in text or (text in k and len(text) >= _MOST_OF_TITLE * len(k)) for k in keys)
 
 
 def headed_by_title(node, keys: list[str]) -> bool:

@@ -103,6 +103,14 @@ TITLE = "XX区司法局2024年法治政府建设年度报告"
     # the same article (the poem above its notes), never another one (a longer neighbour).
     (_page((REPORT,)), _alt(("原文：" + "我有所念人，隔在远远乡。" * 30, REPORT)), "brief", (), True),
     (_page((REPORT,)), _alt(("近日，市里召开会议，研究部署下一步工作。" * 30,)), "brief", (), False),
+    # ... and a short or brief one to a text a little longer (SAME_LONGER) that holds it: the same
+    # article with the lead the own block left out (DAnIEL pages), never a shorter addition.
+    (_page((REPORT,)), _alt(("据本报记者报道，会议于昨日召开，各部门负责人参加。" * 2, REPORT)), "brief", (), True),
+    (_page(("近日召开会议，研究部署工作，各部门负责人参加，会议要求抓好落实。" * 2,)),
+     _alt(("据报道，会议于昨日召开。", "近日召开会议，研究部署工作，各部门负责人参加，会议要求抓好落实。" * 2)),
+     "short", (), True),
+    (_page((REPORT,)), _alt((REPORT + "另有说明。",)), "brief", (), False),
+    (_page((REPORT,)), _alt(("另一篇文章，与本文无关，篇幅相近。" * 12,)), "brief", (), False),
     # A linky own result gives way to its own text without the lists, never to another text.
     (_page((REPORT * 4,) + LIST * 3, link_density=0.4, n_links=120), _alt((REPORT * 4,)), "linky", (), True),
     (_page((REPORT * 4,) + LIST * 3, link_density=0.4, n_links=120), _alt(("另一篇文章的内容，与本文无关。" * 40,)),

@@ -29,6 +29,8 @@ def test_normalise_line(raw, clean):
     "日期:2025-01-24来源:区司法局", "作者: 来源:本网 发布时间:2025-02-05 浏览次数:34 【字体:",
     "来源:静海区人民政府办公室 发布时间:2024-03-28 09:18", "文章来源:司法局 更新时间:2021/03/29 11:30:01",
     "发布日期:2023-02-10 15:34:38 来源:留下街道 点击率:", "2005-04-05 06:40更新 来源：转载文章", "2024-03-28",
+    "发表于2004年12月27日12:40 - (阅读:3727;评论:63)",  # a blog's post line (zh-extraction dataset)
+    "來源：中央社 發佈時間：2012/01/12",  # traditional characters (a Taiwan site)
 ])
 def test_info_lines(line):
     assert is_info_line(line)
@@ -159,3 +161,34 @@ def test_learn_boilerplate_from_a_hosts_pages():
 def test_pattern_tables_carry_examples():
     for table in (ARTEFACTS, CHROME_PHRASES, FOOTER_LABELS):
         assert all(entry[-1] for entry in table)
+
+
+@pytest.mark.parametrize("tail", [
+    # A site's reprint notice under the article (DAnIEL, cs.com.cn; sina.com.hk).
+    ["中证网声明：凡本网注明“来源：中国证券报・中证网”的所有作品，版权均属于中国证券报、中证网。中国证券报・中证网"
+     "与作品作者联合声明，任何组织未经中国证券报、中证网以及作者书面授权不得转载、摘编或利用其它方式使用上述作品。"],
+    ["(內容由新浪北京提供。未經授權，不得轉載。)"],
+    # Readers' comments under a post: from their heading on (DAnIEL, a blog's comments).
+    ["瑞雪对圣元奶粉致死的评论:", "这样的事频频发生，我们的日子过得心惊胆颤。", "刘英对圣元奶粉致死的评论:", "担心啊！"],
+    ["网友评论", "说得好。", "支持！"],
+    # An editor's credit, a disclaimer in traditional characters and a contact line (DAnIEL).
+    ["(曹文明編輯)", "免責聲明：本文所載資料僅供參考，并不構成投資建議，世華財訊對該資料或使用該資料所導致的結果概不承擔任何責任。",
+     "世華財訊資訊中心：editor@shihua.com.cn 電話：4006744482"],
+    ["（编辑：谢璇）"],
+])
+def test_reprint_notices_and_comments_go(tail):
+    assert clean_lines([BODY, BODY] + tail).lines == (BODY, BODY)
+
+
+def test_a_comment_like_line_in_a_report_stays():
+    lines = [BODY, "（二）广泛听取社会各界对规范性文件的评论和意见，共收到建议42条。", BODY]
+    assert clean_lines(lines).lines == tuple(lines)
+
+
+def test_a_run_of_dated_entries_in_the_text_stays():
+    """A list of events in the text (zh-extraction d5bced5e) is content; one dated line alone
+    under the text, or at its top, is a header line."""
+    events = ["2019年6月1日 大田站 大田又松文化会馆", "2019年6月9日 全洲站 全洲三星文化会馆", "2019年9月7日 安养站 安养购物中心"]
+    assert clean_lines([BODY, *events, BODY]).lines == (BODY, *map(normalise_line, events), BODY)
+    assert clean_lines(["2005-01-06 08:13更新", BODY, BODY]).lines == (BODY, BODY)
+    assert clean_lines([BODY, "2005-01-06 08:13更新", BODY]).lines == (BODY, BODY)

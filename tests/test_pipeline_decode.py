@@ -60,3 +60,15 @@ def test_decode_text(encoding, bom):
 def test_decode_never_raises_on_junk():
     assert isinstance(decode_html(bytes(range(256)) * 3), str)
     assert decode_text(b"") == ""
+
+
+def test_a_gb_page_once_read_as_windows_1252_is_repaired():
+    """GBK bytes read as windows-1252 and saved as UTF-8 (`Ž¬³€±»ÓÎÂÖ`, a DAnIEL copy of a
+    news.sohu.com page): read back as the GB page it was; an ordinary Western page is left alone."""
+    text = "船长被游轮公司认定责任，贴近海岸让同事望见家乡。" * 30
+    page = f'<html><head><meta charset="gbk"><title>新闻</title></head><body><p>{text}</p></body></html>'
+    garbled = page.encode("gbk").decode("cp1252").encode("utf-8")
+    assert text in decode_html(garbled)
+    western = ('<html><head><meta charset="gbk"></head><body><p>'
+               + "Größe, Übermaß und Café à la carte. " * 40 + "</p></body></html>")
+    assert decode_html(western.encode("utf-8")) == western

@@ -67,3 +67,43 @@ def test_broken_markup_never_raises(html):
 
 def test_tables_have_examples():
     assert all(example for *_, example in CONTAINERS) and "发布机构" in INFO_LABELS
+
+
+def test_a_one_sentence_lead_next_to_the_article_is_kept():
+    """A lead of one short sentence scores too little by itself; it is the article's all the same
+    (DAnIEL, ifeng: `国内首条高速公路———上海沪嘉高速2012年元旦起停止收费，…减半。` above the body)."""
+    lead = "国内首条高速公路上海沪嘉高速元旦起停止收费，全市计费起价减半。"
+    side = "".join(f"<a href='/n{i}'>新闻标题第{i}条</a><br>" for i in range(20))
+    html = (f"<html><body><div class='side'>{side}</div><div><p>&nbsp;</p><p><img src='/a.jpg'></p>"
+            f"<p>车辆排队等候通过收费站</p><p>{lead}</p><p>{PARA * 3}</p></div></body></html>")
+    ex = extract_html(html)
+    assert list(ex.lines) == [lead, PARA * 3]
+    assert "车辆排队等候通过收费站" not in ex.lines  # a caption is no sentence
+
+
+@pytest.mark.parametrize("text,pictures,scan", [
+    # A lead-in line over pictures of pages: a scan.
+    ("现将报告全文公布如下：", 2, True),
+    ("现将报告全文公布如下：", 1, True),
+    ("现将我县2024年法治政府建设年度报告全文公布如下。请各单位认真学习。", 5, True),
+    # A short news item of three sentences under its photo: an article, not a one-page scan.
+    ("近日，区司法局召开会议。会议传达了上级精神。会议要求各单位抓好落实。", 1, False),
+    ("近日，区司法局召开会议。会议传达了上级精神。会议要求各单位抓好落实。", 2, False),
+])
+def test_which_pictures_are_a_scan(text, pictures, scan):
+    from pipeline.extract import scan_images
+
+    imgs = "".join(f'<p><img src="/p{i}.jpg" width="600" height="850"></p>' for i in range(pictures))
+    html = f"<html><body><div id='zoom'><p>{text}</p>{imgs}</div></body></html>"
+    assert bool(scan_images(extract_html(html, url="http://x.gov.cn/a.html"))) is scan
+
+
+def test_a_title_that_is_only_the_sites_name_picks_no_block():
+    """<title> says only the site's name, and the footer opens with that name: the article is still
+    the densest block, not the footer (DAnIEL, bcc.com.tw: `中國廣播公司全球資訊網`)."""
+    html = ("<html><head><title>中國廣播公司全球資訊網</title></head><body><table>"
+            "<tr><td>南投抽驗年節食品 2.2%不合格</td></tr><tr><td>【2012/01/12 17:21 報導 】</td></tr>"
+            f"<tr><td><span>{PARA}<br>{PARA}<br>{PARA}</span></td></tr></table>"
+            "<table><tr><td><b>中國廣播公司</b><br>本網站內容屬於中國廣播公司所有，非經允許，不得轉載。<br>"
+            "台北市中山區松江路375號 TEL：886-2-25019688 <a href='/c'>聯絡我們</a></td></tr></table></body></html>")
+    assert list(extract_html(html).lines) == [PARA] * 3
