@@ -129,25 +129,23 @@ def read_pages(source: bytes, kind: str, pages: Sequence[int], *, dpi: int, page
 
 def ocr_pdf(settings: Settings, body: bytes, pages: Sequence[int], *, engine: Any = None) -> Any:
     """The OCR text of a PDF file's *pages* (those a parse found to need OCR), among the text
-    layer's other pages, with nothing stored: `govreports parse FILE`."""
-    from pipeline.files._common import Limits
-    from pipeline.files.pdf import pdf_text_pages
-    from pipeline.ocr import OcrLine, OcrText, ocr_text
+    layer's other pages, with nothing stored: `govreports parse FILE`. Read in the sandbox
+    under [limits], as the OCR job reads (a page past a limit is a page not read)."""
     from pipeline.ocr import OcrPage as Page
+    from pipeline.ocr import OcrText, ocr_text
 
     cfg = settings.ocr
     wanted = list(pages)[:cfg.max_pages]
-    read = [Page.from_dict(d) for d in read_pages(body, "pdf", wanted, dpi=cfg.dpi,
-                                                  page_seconds=cfg.page_seconds,
-                                                  max_pixels=cfg.max_image_pixels,
-                                                  threads=cfg.threads, engine=engine)]
+    with _Reader(settings, engine) as reader:
+        results = [reader.page(body, "pdf", n) for n in wanted]
+        try:
+            text_pages = list(reader.text_pages(body, pages).values())
+        except Exception:  # noqa: BLE001 - a limit, or a text layer unreadable: the OCR'd pages
+            text_pages = []
+    read = [Page.from_dict(d) for d in results]
     ok = [p for p in read if p.status != "failed"]
     failed = tuple(p.number for p in read if p.status != "ok") + tuple(pages)[cfg.max_pages:]
-    text_pages = [Page(n, w, h, tuple(OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2)
-                                      for r in rows))
-                  for n, (w, h, rows) in pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500)).items()
-                  if n not in pages]
-    name = (engine or _engine(cfg.threads)).name
+    name = next((d["engine"] for d in results if d.get("engine")), None) or _engine_label(engine)
     whole = ocr_text(sorted(ok + text_pages, key=lambda p: p.number), engine=name)
     return OcrText(whole.lines, ocr_text(ok).confidence, len(ok), failed, name)
 
@@ -176,26 +174,31 @@ def _plan_in_worker(body: bytes, url: str, content_type: str | None,
     """ocr_plan and the text layer's pages of a PDF (as pipeline.ocr.OcrPage): both read the
     whole crawled file."""
     from jobs.sandbox import set_stage
-    from pipeline.files._common import Limits
-    from pipeline.files.pdf import pdf_text_pages
-    from pipeline.ocr import OcrLine
-    from pipeline.ocr import OcrPage as Page
     from pipeline.process import ocr_plan
-    from pipeline.records import ParseFailure
 
     set_stage("ocr")
     plan = ocr_plan(body, url=url, content_type=content_type, filename=filename)
     text_pages: dict[int, Any] = {}
     if plan is not None and plan.kind == "pdf" and plan.pages:
-        try:
-            text = pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500))
-        except ParseFailure:
-            text = {}
-        for number, (width, height, rows) in text.items():
-            if number not in plan.pages:
-                text_pages[number] = Page(number, width, height, tuple(
-                    OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2) for r in rows))
+        text_pages = _text_pages_in_worker(body, plan.pages)
     return plan, text_pages
+
+
+def _text_pages_in_worker(body: bytes, scanned: Sequence[int]) -> dict[int, Any]:
+    """The PDF's pages with a text layer, but *scanned*, as pipeline.ocr.OcrPage."""
+    from pipeline.files._common import Limits
+    from pipeline.files.pdf import pdf_text_pages
+    from pipeline.ocr import OcrLine
+    from pipeline.ocr import OcrPage as Page
+    from pipeline.records import ParseFailure
+
+    try:
+        text = pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500))
+    except ParseFailure:
+        return {}
+    return {number: Page(number, width, height, tuple(
+                OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2) for r in rows))
+            for number, (width, height, rows) in text.items() if number not in scanned}
 
 
 class _Reader:
@@ -233,6 +236,9 @@ class _Reader:
     def plan(self, body: bytes, url: str, content_type: str | None,
              filename: str | None) -> tuple[Any, dict[int, Any]]:
         return self._run(_plan_in_worker, body, url, content_type, filename)
+
+    def text_pages(self, body: bytes, scanned: Sequence[int]) -> dict[int, Any]:
+        return self._run(_text_pages_in_worker, body, tuple(scanned))
 
     def page(self, source: bytes, kind: str, number: int) -> dict[str, Any]:
         """One page read, or failed with the limit it hit, in words."""
