@@ -10,8 +10,10 @@ import datetime as dt
 import json
 import re
 
+import pytest
 from sqlalchemy import select
 
+from conftest import pg_schema
 from jobs.config import Settings
 from jobs.parsing import parse_pending
 from service_harness import Reader, Service, add_sources, wait_until, write_settings
@@ -70,11 +72,20 @@ def _reports(db: Database) -> dict[int, tuple[str, str]]:
         return {r.id: (r.content_sha256, r.text) for r in s.scalars(select(Report))}
 
 
-def test_serve_keeps_running_through_every_hostile_attachment(tmp_path):
+@pytest.mark.parametrize("backend", [
+    "sqlite", pytest.param("postgresql", marks=[pytest.mark.postgres, pytest.mark.slow])])
+def test_serve_keeps_running_through_every_hostile_attachment(tmp_path, backend):
+    if backend == "sqlite":
+        _serve_through_hostile_attachments(tmp_path, f"sqlite:///{tmp_path / 'govreports.db'}")
+    else:
+        with pg_schema() as url:
+            _serve_through_hostile_attachments(tmp_path, url)
+
+
+def _serve_through_hostile_attachments(tmp_path, db_url: str) -> None:
     sites = tmp_path / "sites"
     info = build_hostile_site(sites, unpacked=4 * LIMITS["max_unpacked_bytes"])
     clock = _clock_site(sites)
-    db_url = f"sqlite:///{tmp_path / 'govreports.db'}"
     before = _store_earlier_report(db_url)
     hostile = info["hostile"]
     with TestWeb(sites) as web:
