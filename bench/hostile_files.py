@@ -2,6 +2,7 @@
 report read both ways in the same run.
 
     .venv/bin/python bench/hostile_files.py [--repeat 3] [--only NAME ...] [--unguarded-cap-mb 3000]
+                                            [--no-unguarded] [--no-ocr]
 
 Each file of tests/hostile.py (built here, a few KB to a few MB each), and the normal report (a
 40-paragraph PDF and DOCX from the seed texts: the baseline), is read:
@@ -14,6 +15,9 @@ Each file of tests/hostile.py (built here, a few KB to a few MB each), and the n
   lxml with huge_tree for DOCX, as a reader without size checks does; olefile for DOC), once,
   capped at --unguarded-cap-mb of address space and 60 s so the machine survives it. "cap"
   means the cap stopped it: unguarded, it would have taken more.
+
+Then a page of a hostile scan (tests/hostile.huge_image_scan) and of a normal scan, read by the
+OCR job's sandboxed reader with the real engine.
 
 Target: every hostile file ends within 2x the configured limits (wall_seconds) and no worker
 grows more than 10% past memory_mb.
@@ -37,6 +41,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import hostile  # noqa: E402
 import seedpages  # noqa: E402
+from web.hostilesite import HOSTILE_FILES  # noqa: E402
 from jobs.config import load_settings  # noqa: E402
 from jobs.parse_sandbox import ParseRunner  # noqa: E402
 from jobs.parsing import parse_options  # noqa: E402
@@ -51,8 +56,12 @@ _UNGUARDED = {
             "print(len(''.join(r.itertext())))",
     "doc": "import olefile, sys; o = olefile.OleFileIO(sys.argv[1]); "
            "print(len(o.openstream('WordDocument').read()))",
+    "ofd": "import zipfile, sys; from lxml import etree; z = zipfile.ZipFile(sys.argv[1]); "
+           "r = etree.fromstring(z.read('Doc_0/Pages/Page_0/Content.xml'), "
+           "etree.XMLParser(huge_tree=True)); print(len(''.join(r.itertext())))",
     "text": "import sys; print(len(open(sys.argv[1], 'rb').read().decode('utf-8')))",
 }
+_UNGUARDED["wps"] = _UNGUARDED["docx"]  # a zip bomb named .wps: a reader trusting the bytes
 
 
 def unguarded(body: bytes, fmt: str, cap_mb: int) -> tuple[float, float, str]:
@@ -117,6 +126,7 @@ def main() -> None:
     ap.add_argument("--only", nargs="*", default=None)
     ap.add_argument("--unguarded-cap-mb", type=int, default=3000)
     ap.add_argument("--no-unguarded", action="store_true")
+    ap.add_argument("--no-ocr", action="store_true", help="leave out the OCR rows")
     args = ap.parse_args()
 
     settings = load_settings()
@@ -131,6 +141,9 @@ def main() -> None:
         if args.only and name not in args.only:
             continue
         files.append((f"{name}.{fmt}", fmt, build()))
+    for name, (build, fmt) in HOSTILE_FILES.items():  # the containers HOSTILE has no entry for
+        if name not in hostile.HOSTILE and (not args.only or name in args.only):
+            files.append((f"{name}.{fmt}", fmt, build()))
 
     with ParseRunner(settings, tokenizer) as runner:
         assert runner.sandbox is not None, "[limits] sandbox is off"
@@ -156,6 +169,37 @@ def main() -> None:
     print(f"worst hostile file: {worst_time:.1f} s (limit {2 * lim.wall_seconds:g} s = 2x "
           f"wall_seconds), {worst_mem:+.0f} MB over the idle worker (limit "
           f"{1.1 * lim.memory_mb:.0f} MB = memory_mb + 10%)")
+    if not args.no_ocr:
+        ocr_rows(settings, args.repeat)
+
+
+def ocr_rows(settings, repeat: int) -> None:
+    """A page of a hostile scan and of a normal one, read by OCR (the real engine) as the OCR
+    job reads: in its sandbox worker, under [limits] plus [ocr] page_seconds."""
+    import filebuilders as fb
+    from jobs.ocr import _Reader
+
+    lim, page_s = settings.limits, settings.ocr.page_seconds
+    print(f"\nOCR, one page each, in the OCR job's sandbox (cpu {lim.cpu_seconds + page_s:g} s, "
+          f"wall {lim.wall_seconds + page_s:g} s, memory_mb {lim.memory_mb}); median time and largest peak of {repeat}")
+    print(f"{'file':34} {'size':>9} | {'s':>6} {'peak MB':>8} {'+idle':>6} | outcome")
+    for name, body in (("normal-scan.pdf (baseline)", fb.build_scanned_pdf(1)),
+                       ("scan-huge-image.pdf", hostile.huge_image_scan())):
+        # A fresh worker per file: onnxruntime keeps what a page took, so a second file's
+        # peak would start from the first's.
+        with _Reader(settings, None) as reader:
+            reader.sandbox.run(len, b"")
+            idle = reader.sandbox.last.peak_rss_mb
+            times, peaks, outcome = [], [], ""
+            for _ in range(repeat):
+                started = time.monotonic()
+                page = reader.page(body, "pdf", 0)
+                times.append(time.monotonic() - started)
+                peaks.append(reader.sandbox.last.peak_rss_mb if reader.sandbox.last else math.nan)
+                outcome = f"{page['status']}: {len(page['lines'])} lines {page['error']}"
+            g_mb = max(peaks)
+            print(f"{name:34} {len(body):>9} | {statistics.median(times):>6.2f} {g_mb:>8.0f} "
+                  f"{g_mb - idle:>+6.0f} | {outcome[:90]}", flush=True)
 
 
 if __name__ == "__main__":

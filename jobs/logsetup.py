@@ -28,3 +28,6 @@ def setup_logging(level: str = "INFO", *, log_file: Path | None = None,
     logging.getLogger("jieba").setLevel(logging.WARNING)
     # Alembic announces every plugin and migration check at INFO on each start.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # readability-lxml logs each page it cannot parse at ERROR, with a traceback, then raises
+    # Unparseable, which the pipeline handles (pipeline.cascade): the page's one line is ours.
+    logging.getLogger("readability.readability").setLevel(logging.CRITICAL)

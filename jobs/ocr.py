@@ -11,7 +11,10 @@ pictures) → their pages read → parsed and stored like any other document.
   (storage.models.OcrPage), so a run killed half-way goes on from the first page not stored, and
   a scan captured again (or at a second URL) is not read again.
 - The per-page work is one call of `read_pages` with plain arguments (bytes, numbers) returning
-  plain values: it can run in a worker process of its own, under its own limits.
+  plain values, and it runs in a worker process under [limits] (jobs.sandbox), as the parse
+  does: a scan built to hurt the renderer (a page whose picture claims to be gigapixels) is
+  recorded as failed with "memory limit" / "time limit", and the batch goes on. Reading what to
+  OCR of a document (its plan, its text pages) runs there too.
 - Pages read, the document is parsed with the OCR's text (pipeline.process.parse_document's
   `ocr`) and stored by the parse job's own code (jobs.parsing), under the parse lock: cleaning,
   fields, near-duplicate merging and search are the same as for any text. The report's fields
@@ -126,27 +129,152 @@ def read_pages(source: bytes, kind: str, pages: Sequence[int], *, dpi: int, page
 
 def ocr_pdf(settings: Settings, body: bytes, pages: Sequence[int], *, engine: Any = None) -> Any:
     """The OCR text of a PDF file's *pages* (those a parse found to need OCR), among the text
-    layer's other pages, with nothing stored: `govreports parse FILE`."""
-    from pipeline.files._common import Limits
-    from pipeline.files.pdf import pdf_text_pages
-    from pipeline.ocr import OcrLine, OcrText, ocr_text
+    layer's other pages, with nothing stored: `govreports parse FILE`. Read in the sandbox
+    under [limits], as the OCR job reads (a page past a limit is a page not read)."""
     from pipeline.ocr import OcrPage as Page
+    from pipeline.ocr import OcrText, ocr_text
 
     cfg = settings.ocr
     wanted = list(pages)[:cfg.max_pages]
-    read = [Page.from_dict(d) for d in read_pages(body, "pdf", wanted, dpi=cfg.dpi,
-                                                  page_seconds=cfg.page_seconds,
-                                                  max_pixels=cfg.max_image_pixels,
-                                                  threads=cfg.threads, engine=engine)]
+    with _Reader(settings, engine) as reader:
+        results = [reader.page(body, "pdf", n) for n in wanted]
+        try:
+            text_pages = list(reader.text_pages(body, pages).values())
+        except Exception:  # noqa: BLE001 - a limit, or a text layer unreadable: the OCR'd pages
+            text_pages = []
+    read = [Page.from_dict(d) for d in results]
     ok = [p for p in read if p.status != "failed"]
     failed = tuple(p.number for p in read if p.status != "ok") + tuple(pages)[cfg.max_pages:]
-    text_pages = [Page(n, w, h, tuple(OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2)
-                                      for r in rows))
-                  for n, (w, h, rows) in pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500)).items()
-                  if n not in pages]
-    name = (engine or _engine(cfg.threads)).name
+    name = next((d["engine"] for d in results if d.get("engine")), None) or _engine_label(engine)
     whole = ocr_text(sorted(ok + text_pages, key=lambda p: p.number), engine=name)
     return OcrText(whole.lines, ocr_text(ok).confidence, len(ok), failed, name)
+
+
+# --------------------------------------------------------------------------- in the sandbox
+
+# Set in each sandbox worker when it starts: the engine pages are read with (jobs.sandbox).
+_worker_engine: Any = None
+
+
+def _init_worker(engine: Any, threads: int) -> None:
+    """Load the engine in the worker before its memory limit is set: the models (some 100 MB)
+    are the worker's idle size, not a page's cost; onnxruntime's threads start in the worker."""
+    global _worker_engine
+    _worker_engine = engine if engine is not None else _engine(threads)
+
+
+def _read_in_worker(source: bytes, kind: str, pages: Sequence[int], **kwargs: Any) -> list[dict[str, Any]]:
+    from jobs.sandbox import set_stage
+    set_stage("ocr")
+    return read_pages(source, kind, pages, engine=_worker_engine, **kwargs)
+
+
+def _plan_in_worker(body: bytes, url: str, content_type: str | None,
+                    filename: str | None) -> tuple[Any, dict[int, Any]]:
+    """ocr_plan and the text layer's pages of a PDF (as pipeline.ocr.OcrPage): both read the
+    whole crawled file."""
+    from jobs.sandbox import set_stage
+    from pipeline.process import ocr_plan
+
+    set_stage("ocr")
+    plan = ocr_plan(body, url=url, content_type=content_type, filename=filename)
+    text_pages: dict[int, Any] = {}
+    if plan is not None and plan.kind == "pdf" and plan.pages:
+        text_pages = _text_pages_in_worker(body, plan.pages)
+    return plan, text_pages
+
+
+def _text_pages_in_worker(body: bytes, scanned: Sequence[int]) -> dict[int, Any]:
+    """The PDF's pages with a text layer, but *scanned*, as pipeline.ocr.OcrPage."""
+    from pipeline.files._common import Limits
+    from pipeline.files.pdf import pdf_text_pages
+    from pipeline.ocr import OcrLine
+    from pipeline.ocr import OcrPage as Page
+    from pipeline.records import ParseFailure
+
+    try:
+        text = pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500))
+    except ParseFailure:
+        return {}
+    return {number: Page(number, width, height, tuple(
+                OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2) for r in rows))
+            for number, (width, height, rows) in text.items() if number not in scanned}
+
+
+class _Reader:
+    """Runs the OCR job's reading of crawled bytes: in a sandbox worker under [limits] (a page
+    may use its [ocr] page_seconds on top of them), or in this process when [limits] sandbox is
+    off. Use as a context manager: it owns the worker."""
+
+    def __init__(self, settings: Settings, engine: Any) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.sandbox: Any = None
+        if settings.limits.sandbox:
+            from jobs.parse_sandbox import sandbox_limits
+            from jobs.sandbox import Sandbox
+            lim = sandbox_limits(settings)
+            page = settings.ocr.page_seconds
+            limits = dataclasses.replace(lim, cpu_seconds=lim.cpu_seconds + page,
+                                         wall_seconds=lim.wall_seconds + page)
+            self.sandbox = Sandbox(limits, initializer=_init_worker,
+                                   initargs=(engine, settings.ocr.threads))
+
+    def __enter__(self) -> "_Reader":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.sandbox is not None:
+            self.sandbox.close()
+
+    def _run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """fn's result; raises jobs.sandbox.LimitExceeded at a limit."""
+        if self.sandbox is None:
+            return fn(*args, **kwargs)
+        return self.sandbox.run(fn, *args, **kwargs)
+
+    def plan(self, body: bytes, url: str, content_type: str | None,
+             filename: str | None) -> tuple[Any, dict[int, Any]]:
+        return self._run(_plan_in_worker, body, url, content_type, filename)
+
+    def text_pages(self, body: bytes, scanned: Sequence[int]) -> dict[int, Any]:
+        return self._run(_text_pages_in_worker, body, tuple(scanned))
+
+    def page(self, source: bytes, kind: str, number: int) -> dict[str, Any]:
+        """One page read, or failed with the limit it hit, in words."""
+        from jobs.sandbox import LimitExceeded
+        cfg = self.settings.ocr
+        kwargs = dict(dpi=cfg.dpi, page_seconds=cfg.page_seconds,
+                      max_pixels=cfg.max_image_pixels, threads=cfg.threads)
+        if self.sandbox is None:
+            (result,) = read_pages(source, kind, [number], engine=self.engine, **kwargs)
+            return result
+        try:
+            (result,) = self.sandbox.run(_read_in_worker, source, kind, [number], **kwargs)
+            return result
+        except LimitExceeded as exc:
+            from pipeline import ocr
+            d = ocr.OcrPage(number, ocr.A4_POINTS[0], ocr.A4_POINTS[1], (), "failed",
+                            limit_words(exc)).as_dict()
+            return {**d, "engine": _engine_label(self.engine)}
+
+
+def limit_words(exc: Any, what: str = "the page") -> str:
+    """A limit hit reading *what*, in words (jobs.parse_sandbox.limit_failure's)."""
+    from jobs.parse_sandbox import limit_failure
+    return limit_failure(exc).reason.replace("reading it", f"reading {what}").replace(
+        "; left unread", "")
+
+
+_LIMIT_HITS = ("memory limit", "time limit", "the worker")
+
+
+def _engine_label(engine: Any) -> str:
+    # The real engine is loaded in the worker only; its name is known without loading it.
+    if engine is not None:
+        return engine.name
+    from pipeline.ocr import default_engine_name
+    return default_engine_name()
 
 
 # --------------------------------------------------------------------------- the job
@@ -192,20 +320,21 @@ def run_ocr(settings: Settings, db: Database, *, limit: int | None = None,
         ids = list(s.scalars(select(Capture.id).where(Capture.parse_state == "needs_ocr")
                              .order_by(Capture.id).limit(limit or cfg.batch_documents)))
     finished: list[tuple[int, Any]] = []
-    for capture_id in ids:
-        if stop is not None and stop.is_set():
-            break
-        try:
-            text = _read_document(settings, db, capture_id, summary, engine, stop)
-        except Exception as exc:  # one document's trouble must not stop the others
-            msg = f"ocr: capture {capture_id}: unexpected {exc.__class__.__name__}: {exc}"
-            log.exception(msg)
-            _fail(db, capture_id, msg, summary)
-            continue
-        if text is not None:
-            finished.append((capture_id, text))
-        if progress:
-            progress(1)
+    with _Reader(settings, engine) as reader:
+        for capture_id in ids:
+            if stop is not None and stop.is_set():
+                break
+            try:
+                text = _read_document(settings, db, capture_id, summary, reader, stop)
+            except Exception as exc:  # one document's trouble must not stop the others
+                msg = f"ocr: capture {capture_id}: unexpected {exc.__class__.__name__}: {exc}"
+                log.exception(msg)
+                _fail(db, capture_id, msg, summary)
+                continue
+            if text is not None:
+                finished.append((capture_id, text))
+            if progress:
+                progress(1)
     if finished:
         _store(settings, db, finished, summary, tokenizer, locks, stop)
     with db.session() as s:
@@ -214,13 +343,18 @@ def run_ocr(settings: Settings, db: Database, *, limit: int | None = None,
 
 
 def _read_document(settings: Settings, db: Database, capture_id: int, summary: OcrSummary,
-                   engine: Any, stop: threading.Event | None) -> Any | None:
+                   reader: _Reader, stop: threading.Event | None) -> Any | None:
     """Read the document's pages not read yet, one committed page at a time; its OCR text once
-    every page is read (None when stopped, or when it turned out to need no OCR)."""
+    every page is read (None when stopped, failed, or when it turned out to need no OCR)."""
     from pipeline.ocr import OcrPage as Page
 
     cfg = settings.ocr
-    doc = _plan(settings, db, capture_id)
+    try:
+        doc = _plan(settings, db, capture_id, reader)
+    except _PlanFailed as exc:
+        log.warning(exc.msg)
+        _fail(db, capture_id, exc.msg, summary)
+        return None
     if doc is None:
         return None
     wanted = [(src, n) for src in doc.sources for n in src.pages]
@@ -237,9 +371,7 @@ def _read_document(settings: Settings, db: Database, capture_id: int, summary: O
             continue
         if stop is not None and stop.is_set():
             return None
-        (result,) = read_pages(src.body or b"", src.kind, [number], dpi=cfg.dpi,
-                               page_seconds=cfg.page_seconds, max_pixels=cfg.max_image_pixels,
-                               threads=cfg.threads, engine=engine)
+        result = reader.page(src.body or b"", src.kind, number)
         page = Page.from_dict(result)
         with db.session() as s:
             chars = sum(len(ln.text) for ln in page.lines)
@@ -278,6 +410,15 @@ def _read_document(settings: Settings, db: Database, capture_id: int, summary: O
     failed += list(doc.left_out)
     summary.pages_failed += len(failed)
     engines = sorted({name for _, name in known.values() if name})
+    # A page that stopped at a limit ([limits], in the sandbox) makes a document of no other
+    # page a failure, in words, rather than a scan with nothing on it.
+    hit = next((f"page {n + 1}: {p.error}" for src in doc.sources for n in src.pages
+                for p, _ in [known.get((src.sha256, n), (None, ""))]
+                if p is not None and p.status == "failed" and p.error.startswith(_LIMIT_HITS)), None)
+    if not pages and hit:
+        msg = f"ocr: {doc.url}: {hit}"
+        _fail(db, capture_id, msg, summary)
+        return None
     return _ocr_text(doc, pages, failed, engines[0] if engines else "", db)
 
 
@@ -314,14 +455,16 @@ def _stored_pages(session, shas: list[str]) -> dict[tuple[str, int], tuple[Any, 
     return out
 
 
-def _plan(settings: Settings, db: Database, capture_id: int) -> _Document | None:
-    """What to read for one waiting capture: its PDF's pages, or the page's pictures."""
-    from pipeline.files._common import Limits
-    from pipeline.files.pdf import pdf_text_pages
-    from pipeline.ocr import OcrLine
-    from pipeline.ocr import OcrPage as Page
-    from pipeline.process import ocr_plan
-    from pipeline.records import ParseFailure
+class _PlanFailed(Exception):
+    def __init__(self, msg: str) -> None:
+        super().__init__(msg)
+        self.msg = msg
+
+
+def _plan(settings: Settings, db: Database, capture_id: int, reader: _Reader) -> _Document | None:
+    """What to read for one waiting capture: its PDF's pages, or the page's pictures. Raises
+    _PlanFailed when reading the file hit a limit."""
+    from jobs.sandbox import LimitExceeded
     from pipeline.urls import canonical_url
     from storage.raw import get_body
 
@@ -332,8 +475,13 @@ def _plan(settings: Settings, db: Database, capture_id: int) -> _Document | None
             return None
         url = capture.final_url or capture.url
         body = get_body(s, capture.body_sha256) if capture.body_sha256 else None
-        plan = ocr_plan(body, url=url, content_type=capture.content_type,
-                        filename=url.split("?", 1)[0].rsplit("/", 1)[-1] or None) if body else None
+        plan, text_pages = None, {}
+        if body:
+            try:
+                plan, text_pages = reader.plan(body, url, capture.content_type,
+                                               url.split("?", 1)[0].rsplit("/", 1)[-1] or None)
+            except LimitExceeded as exc:
+                raise _PlanFailed(f"ocr: {url}: {limit_words(exc, 'it')}") from None
         if plan is None:  # the parser reads it without OCR now: parse it again
             capture.parse_state, capture.parse_error = "pending", None
             return None
@@ -341,16 +489,7 @@ def _plan(settings: Settings, db: Database, capture_id: int) -> _Document | None
         if plan.kind == "pdf":
             doc.sources.append(_Source(capture.body_sha256, body, "pdf", plan.pages[:limit], url))
             doc.left_out = plan.pages[limit:]
-            if len(plan.pages) and body is not None:
-                try:
-                    text = pdf_text_pages(body, Limits(50_000_000, 200_000_000, 500))
-                except ParseFailure:
-                    text = {}
-                for number, (width, height, rows) in text.items():
-                    if number not in plan.pages:
-                        doc.text_pages[number] = Page(number, width, height, tuple(
-                            OcrLine(r.text, 1.0, r.x0, r.top, r.x1, r.top + r.size * 1.2)
-                            for r in rows))
+            doc.text_pages = dict(text_pages)
             return doc
         for image_url in plan.images[:limit]:
             found = s.execute(

@@ -276,6 +276,8 @@ class _Parser:
             if result.status == "needs_ocr":
                 _mark(capture, "needs_ocr", "file: no text layer; needs OCR"
                       if result.source_format != "html" else "extract: pages are pictures; needs OCR")
+                stage, why = capture.parse_error.split(": ", 1)
+                log.info("%s: %s: %s", stage, url, why)  # why the document is not there yet
                 summary.needs_ocr += 1
                 return
             prepared = self.dedup.prepare(result)  # the MinHash, stored and compared

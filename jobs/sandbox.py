@@ -4,8 +4,8 @@ A `Sandbox` keeps a few worker processes (forked from the caller, so they start 
 with everything the caller has loaded: readers, dictionaries) and reuses them from call to call.
 Each worker limits its own address space (RLIMIT_AS: what it may add over its idle size) and,
 per call, its CPU time (RLIMIT_CPU, raised by the amount allowed before each call); the caller
-watches the wall clock and kills a worker that does not answer in time (stuck in C code, or
-waiting). A worker that hits a limit is replaced; the call raises `LimitExceeded`, naming the limit
+watches the wall clock and the worker's CPU time, and kills a worker that does not answer in
+time (stuck in C code, where the worker's own CPU limit cannot stop it, or waiting). A worker that hits a limit is replaced; the call raises `LimitExceeded`, naming the limit
 and the stage the work had reached (`set_stage`), and the next call goes on in a fresh worker.
 
 Linux only (setrlimit, /proc); the workers never touch the caller's database connections or
@@ -172,6 +172,7 @@ class Sandbox:
         worker: _Worker | None = self._take()
         assert worker is not None
         started = time.monotonic()
+        cpu_at_start = _cpu_seconds(worker.process.pid)
         try:
             try:
                 worker.conn.send((fn, args, kwargs))
@@ -179,11 +180,15 @@ class Sandbox:
                 self._discard(worker)
                 worker = None
                 raise LimitExceeded("crash", "the worker process was gone before the call") from None
-            if not worker.conn.poll(self.limits.wall_seconds):
+            over = self._wait(worker, started, cpu_at_start)
+            if over is not None:
                 self.last = RunStats(time.monotonic() - started, math.nan)
                 stage = worker.current_stage()
                 self._discard(worker)
                 worker = None
+                if over == "cpu":
+                    raise LimitExceeded("time", f"used more than {self.limits.cpu_seconds:g} s of "
+                                        "CPU (limit [limits] cpu_seconds)", stage)
                 raise LimitExceeded("time", f"no answer within {self.limits.wall_seconds:g} s "
                                     "of wall time (limit [limits] wall_seconds)", stage)
             try:
@@ -212,9 +217,39 @@ class Sandbox:
         finally:
             self._give_back(worker)
 
+    def _wait(self, worker: _Worker, started: float, cpu_at_start: float) -> str | None:
+        """Wait for the worker's answer: None once it is there, "wall" past the wall limit,
+        "cpu" past the CPU limit. The worker stops itself at its CPU limit (SIGXCPU), but only
+        between two steps of Python: a reader inside one long call of C code (a renderer
+        inflating a picture) is watched from here, and killed a second past the limit."""
+        deadline = started + self.limits.wall_seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return "wall"
+            if worker.conn.poll(min(left, _WATCH_SECONDS)):
+                return None
+            used = _cpu_seconds(worker.process.pid) - cpu_at_start
+            if used > self.limits.cpu_seconds + 1.0:
+                return "cpu"
+
     def _discard(self, worker: _Worker) -> None:
         worker.kill()
         self.restarts += 1
+
+
+_WATCH_SECONDS = 0.2
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user and system, all threads) process *pid* has used; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _death(code: int | None, limits: SandboxLimits) -> str:

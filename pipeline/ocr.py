@@ -149,7 +149,7 @@ class _RapidEngine:
         n = max(1, int(threads))
         self._ocr = RapidOCR(intra_op_num_threads=n, inter_op_num_threads=1, use_cls=False,
                              print_verbose=False)
-        self.name = f"rapidocr-onnxruntime {_version('rapidocr-onnxruntime')} PP-OCRv4"
+        self.name = default_engine_name()
 
     def detect(self, image: np.ndarray) -> list[np.ndarray]:
         boxes, _ = self._ocr.text_det(image)
@@ -170,6 +170,11 @@ def _version(dist: str) -> str:
         return version(dist)
     except PackageNotFoundError:
         return "?"
+
+
+def default_engine_name() -> str:
+    """The name make_engine's engine has, known without loading it."""
+    return f"rapidocr-onnxruntime {_version('rapidocr-onnxruntime')} PP-OCRv4"
 
 
 def make_engine(threads: int = 1) -> Engine:

@@ -207,6 +207,22 @@ def doc_random_header(seed: int = 7) -> bytes:
     return bytes(body)
 
 
+def huge_image_scan(side: int = 20_000, draws: int = 32) -> bytes:
+    """A "scan": one page that draws, *draws* times, a grey picture declared side x side pixels
+    (400 megapixels at the default), deflated from blanks to 400 KB. The parse sees a page
+    without text, for OCR; the renderer inflates and scales every pixel of it at each draw
+    (some 8 s of CPU at the default)."""
+    data = _zlib_blanks(side * side)
+    content = b" ".join(b"q 595 0 0 842 %d 0 cm /Im0 Do Q" % i for i in range(draws))
+    return fb.raw_pdf(_PAGE_HEAD[:2] + [
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /XObject << /Im0 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray "
+        b"/BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\nstream\n" % (side, side, len(data))
+        + data + b"\nendstream"])
+
+
 def huge_text(chars: int = 6_000_000) -> bytes:
     return ("法治政府建设" * (chars // 6) + "\n").encode("utf-8")
 

@@ -9,6 +9,7 @@ import time
 import pytest
 
 import faultweb
+from conftest import pg_schema
 from storage.db import Database
 from web.crawl import captures, crawl_settings, run_crawl_process
 
@@ -26,10 +27,18 @@ EXPECTED = {
 }
 
 
-@pytest.fixture(scope="module")
-def crawled(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def crawled(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("faults")
-    db = Database(f"sqlite:///{root / 'govreports.db'}")
+    if request.param == "sqlite":
+        yield from _crawl(f"sqlite:///{root / 'govreports.db'}")
+    else:
+        with pg_schema() as url:
+            yield from _crawl(url)
+
+
+def _crawl(url: str):
+    db = Database(url)
     db.upgrade()
     with faultweb.FaultWeb() as web:
         starts = [f"http://{faultweb.HOST}{p}" for p in EXPECTED] + ["http://www.hop0.gov.cn/hop/0.html"]

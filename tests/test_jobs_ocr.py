@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 
 import numpy as np
 import pytest
@@ -84,8 +85,11 @@ class Crash(BaseException):
     """The process dying mid-document (not an error the job handles)."""
 
 
-def _settings(db, **ocr) -> Settings:
-    return dataclasses.replace(Settings(), ocr=dataclasses.replace(OcrSettings(dpi=50), **ocr)).with_db(db.url)
+def _settings(db, *, sandbox: bool = True, **ocr) -> Settings:
+    """With *sandbox* off the engine runs here: a test can see its calls and its crash."""
+    base = Settings()
+    return dataclasses.replace(base, ocr=dataclasses.replace(OcrSettings(dpi=50), **ocr),
+                               limits=dataclasses.replace(base.limits, sandbox=sandbox)).with_db(db.url)
 
 
 def _scan_pdf() -> bytes:
@@ -97,13 +101,14 @@ def _scan_pdf() -> bytes:
     return buf.getvalue()
 
 
-def _capture_scan(db) -> int:
-    url = "http://www.heping.gov.cn/zwgk/tzgg/202502/P020250205123.pdf"
+def _capture_scan(db, body: bytes | None = None,
+                  url: str = "http://www.heping.gov.cn/zwgk/tzgg/202502/P020250205123.pdf") -> int:
     with db.session() as s:
         cid = record_capture(s, run_id=None, source_id=None, url=url, canonical_url=url, final_url=None,
                              role="attachment", parent_capture_id=None, link_text="报告.pdf",
                              http_status=200, content_type="application/pdf", etag=None,
-                             last_modified=None, body=_scan_pdf(), fetch_state="ok", fetch_error=None,
+                             last_modified=None, body=body or _scan_pdf(), fetch_state="ok",
+                             fetch_error=None,
                              fetched_at=dt.datetime(2025, 2, 6, tzinfo=dt.timezone.utc))
     return cid
 
@@ -133,7 +138,7 @@ def test_a_scanned_pdf_waits_for_ocr_then_is_stored_with_its_text(db):
 
 
 def test_an_ocr_run_killed_mid_document_resumes_at_the_next_page(db):
-    settings = _settings(db)
+    settings = _settings(db, sandbox=False)
     cid = _capture_scan(db)
     tasks.parse_pending(settings, db)
     with pytest.raises(Crash):
@@ -186,3 +191,34 @@ def test_read_pages_never_raises_for_bad_input_and_skips_pictures_that_are_not_p
     assert banner["status"] == "skipped" and "900x300" in banner["error"]
     (junk,) = read_pages(b"\xff\xd8\xff junk", "image", [0], **args)
     assert junk["status"] == "failed"
+
+
+@functools.lru_cache(maxsize=1)
+def _hostile_scan() -> bytes:
+    import hostile
+    return hostile.huge_image_scan()
+
+
+def test_a_hostile_scan_stops_at_the_time_limit_and_the_batch_goes_on(db, caplog):
+    # Rendering the 1.6-gigapixel picture takes seconds of CPU; a page here gets about one.
+    settings = _settings(db, page_seconds=0.5)
+    settings = dataclasses.replace(settings, limits=dataclasses.replace(
+        settings.limits, cpu_seconds=1.0, wall_seconds=20.0))
+    bad = _capture_scan(db, _hostile_scan(), "http://www.heping.gov.cn/zwgk/tzgg/202502/P0202502051.pdf")
+    good = _capture_scan(db)
+    assert tasks.parse_pending(settings, db).needs_ocr == 2  # no text layer on either
+    with caplog.at_level("WARNING", logger="govreports.ocr"):
+        summary = run_ocr(settings, db, engine=StandIn())
+    assert (summary.failed, summary.new_reports) == (1, 1)
+    with db.session() as s:
+        capture = s.get(Capture, bad)
+        assert capture.parse_state == "failed"
+        assert capture.parse_error.startswith(
+            "ocr: http://www.heping.gov.cn/zwgk/tzgg/202502/P0202502051.pdf: page 1: time limit: ")
+        assert "CPU" in capture.parse_error and "Error" not in capture.parse_error
+        assert s.get(OcrDocument, bad).status == "failed"
+        page = s.scalars(select(OcrPage).where(OcrPage.source_sha256 == capture.body_sha256)).one()
+        assert page.status == "failed" and page.error.startswith("time limit")  # not read again
+        assert s.get(Capture, good).parse_state == "parsed"
+    lines = [r.getMessage() for r in caplog.records if "P0202502051.pdf" in r.getMessage()]
+    assert len(lines) == 1 and "time limit" in lines[0], lines

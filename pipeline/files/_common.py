@@ -99,9 +99,26 @@ def read_member(zf: zipfile.ZipFile, name: str, label: str, budget: list[int]) -
     except KeyError:
         raise fail(f"broken {label}: missing part {name}") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError) as exc:
-        raise fail(f"broken {label}: cannot read {name} ({exc})") from None
+        raise fail(f"broken {label}: cannot read {name} ({_zip_cause(exc)})") from None
     budget[0] -= len(out)
     return bytes(out)
+
+
+def _zip_cause(exc: BaseException) -> str:
+    """Why a zip member could not be read, in words (zipfile's messages are for programmers)."""
+    text = str(exc)
+    if isinstance(exc, zipfile.BadZipFile) and "CRC" in text:
+        return ("its data does not match its checksum: the file is damaged, or its directory "
+                "lies about the part's size")
+    if isinstance(exc, NotImplementedError) or "compression method" in text:
+        return "it is compressed by a method that is not supported"
+    if isinstance(exc, EOFError):
+        return "the file ends in the middle of it: the download was cut short"
+    if isinstance(exc, zlib.error):
+        return "its compressed data is damaged"
+    if isinstance(exc, zipfile.BadZipFile):
+        return "the package's zip structure is damaged"
+    return "the part cannot be read: the file is damaged"
 
 
 def find_member(zf: zipfile.ZipFile, path: str) -> str | None:
