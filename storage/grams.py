@@ -35,7 +35,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 __all__ = ["fold", "pairs", "sqlite_tokens", "pg_codes", "GramLeaf", "leaf", "term_is_exact_sqlite",
-           "TextRow"]
+           "TextRow", "payload"]
 
 _SPACE = re.compile(r"\s+")
 
@@ -140,6 +140,17 @@ class TextRow:
     title: str
     body: str
     facets: tuple[str, ...]
+    # What write() sends for the pairs, when made beforehand (payload(): in a tokenizing
+    # process, so that a bulk load's single writer only writes): SQLite's two token strings
+    # (title, body) or PostgreSQL's array literal.
+    payload: tuple[str, ...] | None = None
+
+
+def payload(dialect: str, title: str, body: str) -> tuple[str, ...]:
+    """The pairs of a folded title and body as write() sends them on *dialect*."""
+    if dialect == "sqlite":
+        return sqlite_tokens(title), sqlite_tokens(body)
+    return (pg_array_literal(title, body),)
 
 
 @dataclass(frozen=True)
@@ -184,7 +195,8 @@ def as_pg_array(leaf: GramLeaf) -> list[int] | None:
 
 def rows_for(values: Iterable[Any]) -> list[TextRow]:
     """TextRows of index_rows' dicts."""
-    return [TextRow(v["id"], v["gtitle"], v["gbody"], tuple(v["gfacets"])) for v in values]
+    return [TextRow(v["id"], v["gtitle"], v["gbody"], tuple(v["gfacets"]), v.get("gpayload"))
+            for v in values]
 
 
 # -------------------------------------------------------------------------------- writing
@@ -223,6 +235,7 @@ def write(conn: Any, dialect: str, rows: Sequence[TextRow]) -> None:
     if not rows:
         return
     remove(conn, dialect, [r.id for r in rows])
+    made = [r.payload or payload(dialect, r.title, r.body) for r in rows]
     if dialect == "sqlite":
         conn.execute(sa.text("INSERT INTO report_text(report_id, title, body, facets) "
                              "VALUES (:id, :title, :body, :facets)"),
@@ -230,13 +243,13 @@ def write(conn: Any, dialect: str, rows: Sequence[TextRow]) -> None:
                       for r in rows])
         conn.execute(sa.text("INSERT INTO report_grams(rowid, title, body, facets) "
                              "VALUES (:id, :title, :body, :facets)"),
-                     [{"id": r.id, "title": sqlite_tokens(r.title), "body": sqlite_tokens(r.body),
-                       "facets": " ".join(r.facets)} for r in rows])
+                     [{"id": r.id, "title": m[0], "body": m[1], "facets": " ".join(r.facets)}
+                      for r, m in zip(rows, made)])
     else:
         conn.execute(sa.text("INSERT INTO report_text(report_id, title, body, grams) "
                              "VALUES (:id, :title, :body, CAST(:grams AS integer[]))"),
-                     [{"id": r.id, "title": r.title, "body": r.body,
-                       "grams": pg_array_literal(r.title, r.body)} for r in rows])
+                     [{"id": r.id, "title": r.title, "body": r.body, "grams": m[0]}
+                      for r, m in zip(rows, made)])
 
 
 def clear(conn: Any, dialect: str) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "SearchHit", "Filters", "QueryError", "search", "count_matches", "matching_ids",
     "index_report", "index_reports", "remove_from_index", "rebuild_index", "filter_clauses",
     "facet_tokens", "make_snippet", "RANK_WINDOW", "PG_RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
+    "bulk_indexing", "begin_bulk_indexing", "end_bulk_indexing",
     "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE",
     "COMMON_MIN_REPORTS", "newest_matching_ids",
 ]
@@ -120,10 +121,12 @@ def facet_tokens(report_year: int | None, region_code: str | None, kind: str | N
     return out
 
 
-def index_rows(reports: Iterable[Any], tokenizer: Tokenizer) -> list[dict[str, Any]]:
+def index_rows(reports: Iterable[Any], tokenizer: Tokenizer,
+               dialect: str | None = None) -> list[dict[str, Any]]:
     """What the index stores for each report (objects or rows with id, title, text, report_year,
     region_code and kind attributes): the tokenizing half of indexing, without the database, so
-    that a bulk load can run it in other processes."""
+    that a bulk load can run it in other processes. With the *dialect* it will be written to,
+    the exact index's pair strings are made here too (else by the writer)."""
     values = []
     for r in reports:
         title_words, title_inner = tokenizer.index_text(r.title or "")
@@ -135,6 +138,8 @@ def index_rows(reports: Iterable[Any], tokenizer: Tokenizer) -> list[dict[str, A
                        # the exact index (storage/grams.py): folded texts, filter tokens
                        "gtitle": grams.fold(r.title or ""), "gbody": grams.fold(r.text or ""),
                        "gfacets": facets})
+        if dialect is not None:
+            values[-1]["gpayload"] = grams.payload(dialect, values[-1]["gtitle"], values[-1]["gbody"])
     return values
 
 
@@ -189,11 +194,69 @@ def remove_from_index(session: Session, report_id: int) -> None:
     session.execute(sa.text(f"DELETE FROM report_fts WHERE {key} = :id"), {"id": report_id})
 
 
+# FTS5's merge settings while many reports are indexed at once (bulk_indexing), and its defaults.
+# Each flushed segment is merged with 15 others of its level instead of 3: every entry is
+# rewritten about half as many times (log16 against log4 of the segments) and 'optimize' merges
+# what is left once at the end.
+_BULK_FTS5 = {"automerge": 16, "crisismerge": 64}
+_DEFAULT_FTS5 = {"automerge": 4, "crisismerge": 16}
+# PostgreSQL's GIN indexes of the two index tables: built once from sorted entries at the end of
+# a bulk load (many times faster than thousands of entries inserted per report).
+_PG_GIN = {"ix_report_fts_tsv": "report_fts USING gin (tsv)",
+           "ix_report_text_grams": "report_text USING gin (grams)"}
+
+
+@contextlib.contextmanager
+def bulk_indexing(session: Session) -> Iterator[None]:
+    """Index many reports at once (reindex, a bulk load) in this session, then optimize. On
+    SQLite FTS5 merges its segments 16 at a time meanwhile. On PostgreSQL the GIN indexes are
+    dropped and built again at the end, in the same transaction: until it commits, searches
+    wait. All of it is one transaction: a failure rolls the settings back with the rest."""
+    begin_bulk_indexing(session)
+    yield
+    end_bulk_indexing(session)
+
+
+def begin_bulk_indexing(session: Session) -> None:
+    """bulk_indexing's first half, for a load that writes in transactions of its own (each
+    batch committed): end_bulk_indexing must follow, whatever happens."""
+    if _dialect(session) == "sqlite":
+        _fts5_config(session, _BULK_FTS5)
+    else:
+        for name in _PG_GIN:
+            session.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def end_bulk_indexing(session: Session) -> None:
+    """Back to the usual index settings (and indexes), then optimize."""
+    if _dialect(session) == "sqlite":
+        _fts5_config(session, _DEFAULT_FTS5)
+    else:
+        session.execute(sa.text("SET LOCAL maintenance_work_mem = '512MB'"))
+        for name, what in _PG_GIN.items():
+            session.execute(sa.text(f"CREATE INDEX IF NOT EXISTS {name} ON {what}"))
+    optimize_index(session)
+
+
+def _fts5_config(session: Session, values: dict[str, int]) -> None:
+    for table in ("report_fts", "report_grams"):
+        for key, value in values.items():
+            session.execute(sa.text(f"INSERT INTO {table}({table}, rank) VALUES (:k, :v)"),
+                            {"k": key, "v": value})
+
+
 def rebuild_index(session: Session, tokenizer: Tokenizer, batch_size: int = 500) -> int:
     """Empty the index and index every report again, in batches of *batch_size* (memory stays
-    flat). Needed after changing tokenizer backend or dictionary. Returns the number indexed."""
+    flat). Needed after changing tokenizer backend or dictionary. Returns the number indexed.
+    On PostgreSQL searches wait until it is done (see bulk_indexing)."""
     session.execute(sa.text("DELETE FROM report_fts"))
     grams.clear(session, _dialect(session))
+    with bulk_indexing(session):
+        done = _index_every_report(session, tokenizer, batch_size)
+    return done
+
+
+def _index_every_report(session: Session, tokenizer: Tokenizer, batch_size: int) -> int:
     done, last_id = 0, 0
     while True:
         rows = session.execute(
@@ -203,7 +266,6 @@ def rebuild_index(session: Session, tokenizer: Tokenizer, batch_size: int = 500)
             break
         done += index_reports(session, rows, tokenizer)
         last_id = rows[-1].id
-    optimize_index(session)
     return done
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Iterator
 
 import pytest
+import sqlalchemy as sa
 
 import storage_collection as coll
 from conftest import pg_schema
@@ -182,6 +183,35 @@ def test_index_follows_updates_and_rebuilds(db, tokenizer):
         # the index holds the reports' stored texts again
         assert [h.report_id for h in search(s, "府院联动", tokenizer=tokenizer)] == [rid]
         assert count_matches(s, "行政复议", tokenizer=tokenizer) == len(ALL)
+    # The bulk settings of the rebuild are undone: FTS5 merges as usual, PostgreSQL has its
+    # GIN indexes again (else every search afterwards would scan).
+    with db.session() as s:
+        if db.dialect == "sqlite":
+            for table in ("report_fts", "report_grams"):
+                config = dict(s.execute(sa.text(f"SELECT k, v FROM {table}_config")).all())
+                assert (config.get("automerge", 4), config.get("crisismerge", 16)) == (4, 16)
+        else:
+            names = set(s.scalars(sa.text("SELECT indexname FROM pg_indexes WHERE tablename IN "
+                                          "('report_fts', 'report_text') "
+                                          "AND schemaname = current_schema()")))
+            assert {"ix_report_fts_tsv", "ix_report_text_grams"} <= names
+
+
+def test_a_failed_rebuild_leaves_the_index_as_it_was(db, tokenizer, monkeypatch):
+    coll.build(db, tokenizer)
+    import storage.search as search_module
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("tokenizer broke")
+    monkeypatch.setattr(search_module, "index_reports", fail)
+    with pytest.raises(RuntimeError), db.session() as s:
+        rebuild_index(s, tokenizer)
+    monkeypatch.undo()
+    with db.session() as s:
+        assert count_matches(s, "行政复议", tokenizer=tokenizer) == len(ALL)
+        if db.dialect == "sqlite":
+            config = dict(s.execute(sa.text("SELECT k, v FROM report_grams_config")).all())
+            assert config.get("automerge", 4) == 4
 
 
 TEXT = "标题\n\n  第一段 内容。\n第二段提到行政复议工作，还有行政复议案件。\n结尾。"

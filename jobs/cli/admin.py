@@ -31,7 +31,8 @@ def _parse_lock(obj: Context, label: str):
 @pass_ctx
 def reindex(obj: Context, batch_size: int) -> None:
     """Rebuild the full-text index from the stored reports (after changing the tokenizer or its
-    dictionary) and measure again which words are too common to rank on."""
+    dictionary) and measure again which words are too common to rank on. On PostgreSQL,
+    searches wait until it is done (its indexes are built once, at the end)."""
     import time
 
     from pipeline.tokens import make_tokenizer
