@@ -214,8 +214,11 @@ def targets(pages: list[Page], groups: list[tuple[str, list[int]]], scores: dict
               f" gate-aware {statistics.mean(aware[i] for i in idx):.3f};"
               f" gold under {EMPTY_CHARS}: {len(short)} pages, {skipped_short} stored as nothing")
         lost = [causes[i] for i in idx if causes[i]]
+        gen_lengths = lengths.get("readability-lxml", [0] * len(pages))
+        raw_empty = sum(1 for i in idx if lengths["govreports, no min"][i] == 0 and gen_lengths[i] >= EMPTY_CHARS)
         print(f"  {half}: lost {len(lost)} ({'MET' if not lost else 'NOT MET'}: target 0;"
-              f" by the minimum alone {lost.count('gate')}, the extraction short {lost.count('extraction')})")
+              f" by the minimum alone {lost.count('gate')}, the extraction short {lost.count('extraction')});"
+              f" the extraction empty where readability-lxml finds {EMPTY_CHARS}+: {raw_empty}")
         if not has_generic:
             continue
         generic = scores["readability-lxml"]
