@@ -2,7 +2,8 @@
 
 Known government containers first (TRS, Hanweb, gkmlpt, …), then a text-density method in the
 spirit of readability: paragraphs score by their text and Chinese punctuation, the score flows to
-their parent and (halved) grandparent, link-heavy blocks lose it. Besides the body, the page gives
+their parent and (halved) grandparent, link-heavy blocks lose it; a data table right after the
+block, which its last line announces (`附：…`, `…如下：`), joins it. Besides the body, the page gives
 its head meta (ArticleTitle, PubDate, …), the 政府信息公开 table, h1, <title>, the lines just above
 the body (where the date and source line sit), and links to attachment files.
 
@@ -432,10 +433,44 @@ def _density_body(body, keys: list[str] = ()) -> tuple[list, str, float, int, bo
             elif sib.tag == "p" and chars - link_chars > 80 and density < 0.25:
                 parts.append(sib)
         parts = _with_sentences(list(parent), parts, totals)
+    table = _announced_table(parts[-1], totals)
+    if table is not None:
+        parts.append(table)
     chars = sum(totals.get(p, (0, 0, 0))[0] for p in parts)
     link_chars = sum(totals.get(p, (0, 0, 0))[1] for p in parts)
     n_links = sum(totals.get(p, (0, 0, 0))[2] for p in parts)
     return parts, "density", (link_chars / chars if chars else 1.0), n_links, titled
+
+
+# A last line that announces what follows: `附：招生专业及考试科目`, `附表1`, `…情况如下：`.
+_ANNOUNCES = re.compile(r"^附(?:件|表)?\s*[0-9一二三四五六七八九十]*\s*[：:]|^附表|[：:]$")
+ANNOUNCED_MAX_CHARS, ANNOUNCED_UP = 40, 4
+TABLE_MIN_CHARS, TABLE_MAX_LINK_DENSITY = 30, 0.3
+
+
+def _announced_table(last, totals) -> object | None:
+    """The table right after the block, when the block's last line announces it: a data table
+    (the list of a report's measures, a 招生 table) laid out as a sibling of the text's own cell
+    or table, which scores nothing of its own (no punctuation) and was left out. The first element
+    after the block, at most ANNOUNCED_UP levels up, must be a <table> with little link text."""
+    lines = html_to_lines(last)
+    if not lines or len(_WS.sub("", lines[-1])) > ANNOUNCED_MAX_CHARS or not _ANNOUNCES.search(lines[-1]):
+        return None
+    node = last
+    for _ in range(ANNOUNCED_UP):
+        sib = node.getnext()
+        while sib is not None and (not isinstance(sib.tag, str) or _textless(sib, totals)):
+            sib = sib.getnext()
+        if sib is not None:
+            chars, link_chars, _ = totals.get(sib, (0, 0, 0))
+            if (sib.tag == "table" and chars >= TABLE_MIN_CHARS
+                    and link_chars <= TABLE_MAX_LINK_DENSITY * chars):
+                return sib
+            return None
+        node = node.getparent()
+        if node is None or node.tag in ("body", "html"):
+            return None
+    return None
 
 
 def _sentence_p(node, totals) -> bool:
