@@ -29,7 +29,7 @@ import datetime as dt
 import html
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -659,17 +659,24 @@ def _newest(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int
 def index_first(session: Session) -> Iterator[None]:
     """On PostgreSQL, keep the planner off sequential scans of report_fts for one statement. The
     table itself is small (the vectors live in TOAST), so a scan looks cheap to it, but it reads
-    and decompresses every report's vector (150 ms for 5,000 reports, where GIN takes 1 ms)."""
-    if _dialect(session) != "postgresql":
+    and decompresses every report's vector (150 ms for 5,000 reports, where GIN takes 1 ms).
+    Nested, the inner one costs nothing: a search page holds it around all its look-ups (two
+    statements in all, not two for each)."""
+    if _dialect(session) != "postgresql" or session.info.get(_INDEX_FIRST):
         yield
         return
     before = session.execute(sa.text("SELECT current_setting('enable_seqscan'), "
                                      "set_config('enable_seqscan', 'off', true)")).scalar()
+    session.info[_INDEX_FIRST] = True
     try:
         yield
     finally:
+        session.info.pop(_INDEX_FIRST, None)
         session.execute(sa.text("SELECT set_config('enable_seqscan', :v, true)"),
                         {"v": "on" if before == "on" else "off"})
+
+
+_INDEX_FIRST = "govreports.index_first"
 
 
 def check_query(query: str | None, tokenizer: Tokenizer | None) -> None:
@@ -703,6 +710,9 @@ class MatchWindow:
     filters: Filters
     n: int
     ids: tuple[int, ...]
+    # PostgreSQL: the candidates fetched and the texts read to find them (search() takes its
+    # rank window of candidates from them)
+    pool: _Pool | None = field(default=None, compare=False, repr=False)
 
     @property
     def complete(self) -> bool:
@@ -720,16 +730,18 @@ def newest_matches(session: Session, query: str | None, *, tokenizer: Tokenizer 
     and count_matches match). On PostgreSQL, where the pairs (GIN) leave the texts to be read,
     the newest candidates' texts are read in chunks only until *n* match."""
     plan = _plan(query, tokenizer)
+    pool = None
     if plan.tree is None:
         ids = session.execute(newest_filtered_ids(session, filters, n)).scalars().all()
     else:
         with index_first(session):
             lazy = _pg_lazy(session, plan)
             if lazy is not None:
-                ids = [i for i, _ in _pg_ranked_page(session, lazy, filters, None, [], n)]
+                pool = _Pool([])
+                ids = [i for i, _ in _pg_ranked_page(session, lazy, filters, None, [], n, pool)]
             else:
                 ids = session.execute(_matches(session, plan, filters, n)).scalars().all()
-    return MatchWindow(query or "", filters, n, tuple(ids))
+    return MatchWindow(query or "", filters, n, tuple(ids), pool)
 
 
 def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filters = Filters(),
@@ -760,6 +772,7 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
     else:
         rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
         known = window.newest(offset + limit) if window is not None and not rank else None
+        pool = window.pool if window is not None else None
         with index_first(session):
             lazy = _pg_lazy(session, plan) if known is None else None
             if known is not None:
@@ -767,7 +780,7 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
             elif not rank and lazy is not None:
                 # Newest first: the candidates in windows a little larger than the page.
                 page = _pg_ranked_page(session, lazy, filters, max(2 * (offset + limit), 40), [],
-                                       offset + limit)[offset:]
+                                       offset + limit, pool)[offset:]
             elif not rank:
                 page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]
             else:
@@ -775,8 +788,8 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
                     rank_window = PG_RANK_WINDOW if _dialect(session) == "postgresql" else RANK_WINDOW
                 size = None if rank_window is None else max(rank_window, offset + limit)
                 if lazy is not None:
-                    # Its window is of candidates, not of matches: the given one does not serve.
-                    page = _pg_ranked_page(session, lazy, filters, size, rank, offset + limit)
+                    # Its window is of candidates, not of matches: taken from the window's pool.
+                    page = _pg_ranked_page(session, lazy, filters, size, rank, offset + limit, pool)
                     page = page[offset:offset + limit]
                 else:
                     ids = window.newest(size) if window is not None and size is not None else None
@@ -815,18 +828,31 @@ def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
     return _Lazy(found, check, compiler.params)
 
 
+@dataclass
+class _Pool:
+    """What a PostgreSQL look-up learnt of one query's candidates, for the next of the same query
+    and filters (a search page's window, then its hits): the newest candidates (newest first),
+    whether they are all of them, and which of those whose texts were read match."""
+
+    ids: list[int]
+    complete: bool = False
+    matched: dict[int, bool] = field(default_factory=dict)
+
+
 def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int | None,
-                    rank: list[str], need: int) -> list[tuple[int, float]]:
+                    rank: list[str], need: int, pool: _Pool | None = None) -> list[tuple[int, float]]:
     """The *need* best (id, score) on PostgreSQL, best first (newest first without *rank*), when
     the texts must be read to know the matches. Reading a text costs far more than its rank
     (its 25 kB leave TOAST), so the *window* newest candidates (their pairs, GIN, and the
     filters) are ranked first and the texts are then read in rank order only until *need* are
     verified; when the window does not yield enough, the next (older) window follows. Every id
-    returned matches exactly."""
+    returned matches exactly. *pool* holds what an earlier look-up of the same query fetched
+    and read (it is added to)."""
     t = _TEXT.alias("t")
     clauses = filter_clauses(filters)
     verify = _bound(f"SELECT t.report_id FROM report_text AS t WHERE t.report_id = ANY(:ids) "
                     f"AND {lazy.check}", lazy.params)
+    pool = pool if pool is not None else _Pool([])
 
     def candidates(before: int | None, limit: int | None) -> list[int]:
         c = sa.select(t.c.report_id.label("rid"))
@@ -845,21 +871,36 @@ def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int
             c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
         return list(session.execute(c if limit is None else c.limit(limit)).scalars())
 
+    def newest(k: int | None) -> list[int]:
+        """The *k* newest candidates (None: all), from the pool where it holds them."""
+        if not pool.complete and (k is None or len(pool.ids) < k):
+            more = candidates(pool.ids[-1] if pool.ids else None,
+                              None if k is None else k - len(pool.ids))
+            pool.complete = k is None or len(more) < k - len(pool.ids)
+            pool.ids += more
+        return list(pool.ids if k is None else pool.ids[:k])
+
+    def matching(chunk: list[int]) -> set[int]:
+        unread = [i for i in chunk if i not in pool.matched]
+        if unread:
+            ok = set(session.execute(verify, {"ids": unread}).scalars())
+            pool.matched.update((i, i in ok) for i in unread)
+        return {i for i in chunk if pool.matched[i]}
+
     # First the window (or, unranked, a few pages' worth); if the matches are fewer than
     # needed there, every older candidate at once: GIN reads its posting lists whole for each
     # query, so a second look-up costs as much as the first.
     first = window if rank else 4 * need + 16
-    ids = candidates(None, first)
-    rest: list[int] | None = None if first is not None and len(ids) == first else []
+    ids = newest(first)
+    more = not (first is None or len(ids) < first)
     out: list[tuple[int, float]] = []
     step = window if rank and window is not None else len(ids) or 1
     pos_w = 0
     while len(out) < need:
         if pos_w >= len(ids):
-            if rest is not None or not ids:
+            if not more or not ids:
                 break
-            rest = candidates(ids[-1], None)
-            ids += rest
+            ids, more = newest(None), False
             if not rank:
                 step = len(ids)
             continue
@@ -869,13 +910,15 @@ def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int
             else [(i, 0.0) for i in batch]
         pos, size = 0, need - len(out) + 4
         while pos < len(scored) and len(out) < need:
-            # A few more than missing (most candidates of a longer term match); twice as many
-            # each time they do not.
+            # A few more than missing (most candidates of a longer term match); then as many
+            # as the share that matched so far says are missing, and a fifth more (each text
+            # read costs 10-30 us: doubling read up to half of them for nothing).
             chunk = scored[pos:pos + size]
             pos += len(chunk)
-            ok = set(session.execute(verify, {"ids": [i for i, _ in chunk]}).scalars())
+            ok = matching([i for i, _ in chunk])
             out += [x for x in chunk if x[0] in ok]
-            size = min(2 * size, 2000)
+            share = len(ok) / len(chunk)
+            size = min(2000, 2 * size if share < 0.05 else int(1.2 * (need - len(out)) / share) + 4)
     return out[:need]
 
 

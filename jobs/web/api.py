@@ -1,6 +1,7 @@
 """The JSON API under /api/v1/: the same reads as the pages, and the writes (bearer token)."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -45,9 +46,11 @@ def search_params(request: Request,
 def run_search(state: Any, p: SearchParams, *, facets: bool = True) -> dict[str, Any]:
     """Hits (snippets HTML-escaped, words in <mark>) and, with *facets*, the counts."""
     from storage.facets import search_facets
-    from storage.search import QueryError, newest_matches, search
+    from storage.search import QueryError, index_first, newest_matches, search
     try:
-        with state.db.read_session() as s:
+        with state.db.read_session() as s, contextlib.ExitStack() as stack:
+            if p.q.strip():  # the planner kept off scans of the index once for the page's look-ups
+                stack.enter_context(index_first(s))
             # The newest matches, looked up once: the counts are made of them and search() takes
             # its newest (unranked) or ranks them where they are its window.
             window = newest_matches(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
