@@ -20,7 +20,8 @@ word found in more than half of the reports (行政复议, 法治政府: in near
 none of them apart (bm25 clamps its weight to zero) but is what ranking costs. A query made only of such words lists its matches newest first.
 Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
 loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches`
-counts every match.
+counts every match; `newest_matches` finds the newest few once, for a search page whose counts
+(storage/facets.py) and hits (search's `window`) both start from them.
 """
 from __future__ import annotations
 

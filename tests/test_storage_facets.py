@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections import Counter
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
