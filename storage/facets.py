@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +20,8 @@ from sqlalchemy.orm import Session
 from pipeline.divisions import division
 from pipeline.tokens import Tokenizer
 from storage.models import Report
-from storage.search import Filters, facet_tokens, filter_clauses, index_first, newest_matching_ids
+from storage.search import (Filters, MatchWindow, newest_filtered_ids,
+                            newest_matches)
 
 __all__ = ["search_facets", "province_name", "newest_filtered_ids"]
 
@@ -35,23 +35,24 @@ def province_name(code: str | None) -> str:
 
 
 def search_facets(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
-                  filters: Filters = Filters(), exact_limit: int = 300) -> dict[str, Any]:
+                  filters: Filters = Filters(), exact_limit: int = 300,
+                  window: MatchWindow | None = None) -> dict[str, Any]:
     """{"total", "estimated", "years": [{"value", "count"}], "provinces": [{"code", "name",
     "count"}], "kinds": [{"value", "count"}]} of the reports matching *query* and *filters*,
     largest first (years newest first). Exact below *exact_limit* matches, estimated from
-    *exact_limit* on. Raises QueryError like storage.search.search."""
-    # The newest exact_limit matches: with storage.memo, the very statement search() ranks when
-    # exact_limit is its RANK_WINDOW (the web app's default), so a page runs it once.
-    if (query or "").strip():
-        window = newest_matching_ids(session, query, tokenizer=tokenizer, filters=filters,
-                                     n=exact_limit)
-    else:
-        window = newest_filtered_ids(session, filters, exact_limit)
-    # The window first, on its own, then its reports grouped: as a subquery of the grouping,
-    # PostgreSQL planned the window anew, and worse (a sequential scan of the pairs: 310 ms
-    # where the window alone took 130 ms at 20,000 reports).
-    with index_first(session):
-        ids = list(session.execute(window).scalars().all())
+    *exact_limit* on. *window*: the query's newest_matches (storage.search), at least
+    *exact_limit* of them, when the caller has them already (a search page: search() takes the
+    same). Raises QueryError like storage.search.search."""
+    if window is not None and (window.query, window.filters) != (query or "", filters):
+        raise ValueError("the window is another query's or other filters' newest matches")
+    known = window.newest(exact_limit) if window is not None else None
+    if known is None:
+        # The window on its own, then its reports grouped: as a subquery of the grouping,
+        # PostgreSQL planned the window anew, and worse (a sequential scan of the pairs: 310 ms
+        # where the window alone took 130 ms at 20,000 reports).
+        known = list(newest_matches(session, query, tokenizer=tokenizer, filters=filters,
+                                    n=exact_limit).ids)
+    ids = known
     groups = _grouped(session, ids) if ids else []
     sampled = len(ids)
     estimated = sampled >= exact_limit
@@ -103,38 +104,6 @@ def _grouped(session: Session, ids: list[int]) -> list[Any]:
                   sa.select(sa.func.min(Report.id)).correlate(None).scalar_subquery(),
                   sa.select(sa.func.max(Report.id)).correlate(None).scalar_subquery())
         .where(wanted).group_by(Report.report_year, province, Report.kind)).all())
-
-
-# report_grams (storage/grams.py, SQLite): each report's filter tokens (facet_tokens) are in
-# its `facets` column, so the pair index finds the newest reports of a year, region and kind
-# without reading `reports`: 0.2 ms at 20,000 reports, where `reports` (a year's index, then
-# every row of that year to test its region) took 15 ms, and a region alone a scan of the table.
-_PAIRS = sa.table("report_grams", sa.column("rowid", sa.Integer))
-
-
-def newest_filtered_ids(session: Session, filters: Filters, n: int) -> sa.Select[Any]:
-    """A SELECT (column `rid`) of the ids of the *n* most recently stored reports matching
-    *filters* (no query words), newest first."""
-    tokens: list[str] = []
-    rest = filters
-    if session.get_bind().dialect.name == "sqlite":
-        region = (filters.region or "").strip()
-        tokens = facet_tokens(filters.year, region or None, filters.kind)
-        # A region prefix that is not a whole level (350 of 350309) is not a token: checked on
-        # `reports` (its shorter whole levels still narrow the candidates).
-        rest = replace(filters, year=None, kind=None,
-                       region=None if not region or f"r{region}" in tokens else region)
-    if not tokens:
-        return (sa.select(Report.id.label("rid")).where(*filter_clauses(filters))
-                .order_by(Report.id.desc()).limit(n))
-    rid = _PAIRS.c.rowid
-    match = " AND ".join(f'facets : "{t}"' for t in tokens)
-    stmt = sa.select(rid.label("rid")).select_from(_PAIRS).where(
-        sa.text("report_grams MATCH :facet_match").bindparams(facet_match=match))
-    clauses = filter_clauses(rest)
-    if clauses:
-        stmt = stmt.join(Report, Report.id == rid).where(*clauses)
-    return stmt.order_by(rid.desc()).limit(n)
 
 
 def _round_estimate(value: int) -> int:

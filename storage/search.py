@@ -20,7 +20,8 @@ word found in more than half of the reports (行政复议, 法治政府: in near
 none of them apart (bm25 clamps its weight to zero) but is what ranking costs. A query made only of such words lists its matches newest first.
 Which words are common is measured on a sample of the index (`refresh_common_words`, after bulk
 loads, rebuilds and parse runs) and applies from COMMON_MIN_REPORTS reports on. `count_matches`
-counts every match.
+counts every match; `newest_matches` finds the newest few once, for a search page whose counts
+(storage/facets.py) and hits (search's `window`) both start from them.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ import datetime as dt
 import html
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator, Sequence
 
 import sqlalchemy as sa
@@ -46,7 +47,7 @@ __all__ = [
     "facet_tokens", "make_snippet", "RANK_WINDOW", "PG_RANK_WINDOW", "index_rows", "write_index_rows", "optimize_index",
     "bulk_indexing", "begin_bulk_indexing", "end_bulk_indexing",
     "index_first", "check_query", "refresh_common_words", "common_words", "COMMON_SHARE",
-    "COMMON_MIN_REPORTS", "newest_matching_ids",
+    "COMMON_MIN_REPORTS", "MatchWindow", "newest_matches", "newest_filtered_ids",
 ]
 
 # bm25 column weights (title, body, sub, facets): a word in the title says most about the report;
@@ -368,6 +369,14 @@ def filter_clauses(filters: Filters) -> list[sa.ColumnElement[bool]]:
         out.append(Report.issuer.contains(filters.issuer, autoescape=True))
     if filters.region:
         out.append(Report.region_code.startswith(filters.region, autoescape=True))
+        if filters.region.isdigit():
+            # The same prefix as a range, which the region_code index answers (a LIKE is not
+            # used on PostgreSQL outside the C collation, nor on SQLite: case-insensitive);
+            # the LIKE stays, so the range only narrows.
+            out.append(Report.region_code >= filters.region)
+            upper = _next_prefix(filters.region)
+            if upper is not None:
+                out.append(Report.region_code < upper)
     if filters.kind:
         out.append(Report.kind == filters.kind)
     if filters.date_from is not None:
@@ -375,6 +384,13 @@ def filter_clauses(filters: Filters) -> list[sa.ColumnElement[bool]]:
     if filters.date_to is not None:
         out.append(Report.published_at <= filters.date_to)
     return out
+
+
+def _next_prefix(digits: str) -> str | None:
+    """The least string of digits above every code starting with *digits* (35 -> 36, 359 -> 36);
+    None for 9, 99, ... (no bound)."""
+    head = digits.rstrip("9")
+    return head[:-1] + chr(ord(head[-1]) + 1) if head else None
 
 
 # A date range of at most this many months becomes index tokens (one per month, any of them).
@@ -672,7 +688,15 @@ def _matches(session: Session, plan: _Plan, filters: Filters, window: int | None
             cond = check if found is None else found
             stmt = sa.select(rid.label("rid")).select_from(t).where(
                 _bound(cond, compiler.params))
-            if clauses:
+            if clauses and found is not None and window is not None:
+                # Behind a fence (OFFSET 0) the pairs (GIN), sorted newest first, then the
+                # filters in that order until the window is full: else the planner walks
+                # report_text backwards, reading each row's pairs array (43 ms where this
+                # takes 3 at 20k reports).
+                fenced = stmt.order_by(rid.desc()).offset(0).subquery("candidates")
+                rid = fenced.c.rid
+                stmt = sa.select(rid).join(Report, Report.id == rid).where(*clauses)
+            elif clauses:
                 stmt = stmt.join(Report, Report.id == rid).where(*clauses)
         else:
             # The pairs (GIN) and the filters first, newest first, behind a fence (OFFSET 0):
@@ -700,17 +724,24 @@ def _newest(session: Session, plan: _Plan, filters: Filters, n: int) -> list[int
 def index_first(session: Session) -> Iterator[None]:
     """On PostgreSQL, keep the planner off sequential scans of report_fts for one statement. The
     table itself is small (the vectors live in TOAST), so a scan looks cheap to it, but it reads
-    and decompresses every report's vector (150 ms for 5,000 reports, where GIN takes 1 ms)."""
-    if _dialect(session) != "postgresql":
+    and decompresses every report's vector (150 ms for 5,000 reports, where GIN takes 1 ms).
+    Nested, the inner one costs nothing: a search page holds it around all its look-ups (two
+    statements in all, not two for each)."""
+    if _dialect(session) != "postgresql" or session.info.get(_INDEX_FIRST):
         yield
         return
     before = session.execute(sa.text("SELECT current_setting('enable_seqscan'), "
                                      "set_config('enable_seqscan', 'off', true)")).scalar()
+    session.info[_INDEX_FIRST] = True
     try:
         yield
     finally:
+        session.info.pop(_INDEX_FIRST, None)
         session.execute(sa.text("SELECT set_config('enable_seqscan', :v, true)"),
                         {"v": "on" if before == "on" else "off"})
+
+
+_INDEX_FIRST = "govreports.index_first"
 
 
 def check_query(query: str | None, tokenizer: Tokenizer | None) -> None:
@@ -734,14 +765,63 @@ def count_matches(session: Session, query: str | None, *, tokenizer: Tokenizer |
         return int(session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0)
 
 
+@dataclass(frozen=True)
+class MatchWindow:
+    """The newest matches of one query and filters (newest_matches): at most *n* ids, newest
+    first; all the matches when fewer than *n*. A search page computes it once and hands it to
+    search() and storage.facets.search_facets, which would each look the same matches up."""
+
+    query: str
+    filters: Filters
+    n: int
+    ids: tuple[int, ...]
+    # PostgreSQL: the candidates fetched and the texts read to find them (search() takes its
+    # rank window of candidates from them)
+    pool: _Pool | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Whether these are every match."""
+        return len(self.ids) < self.n
+
+    def newest(self, k: int) -> list[int] | None:
+        """The *k* newest matches, when the window holds them (else None: look them up)."""
+        return list(self.ids[:k]) if k <= len(self.ids) or self.complete else None
+
+
+def newest_matches(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
+                   filters: Filters = Filters(), n: int) -> MatchWindow:
+    """The *n* most recently stored reports matching *query* and *filters* (exactly, as search
+    and count_matches match). On PostgreSQL, where the pairs (GIN) leave the texts to be read,
+    the newest candidates' texts are read in chunks only until *n* match."""
+    plan = _plan(query, tokenizer)
+    pool = None
+    if plan.tree is None:
+        ids = session.execute(newest_filtered_ids(session, filters, n)).scalars().all()
+    else:
+        with index_first(session):
+            lazy = _pg_lazy(session, plan)
+            if lazy is not None:
+                pool = _Pool([])
+                ids = [i for i, _ in _pg_ranked_page(session, lazy, filters, None, [], n, pool)]
+            else:
+                ids = session.execute(_matches(session, plan, filters, n)).scalars().all()
+    return MatchWindow(query or "", filters, n, tuple(ids), pool)
+
+
 def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filters = Filters(),
            limit: int = 20, offset: int = 0, snippet_chars: int = 60,
            mark: tuple[str, str] = ("【", "】"), html_escape: bool = False,
-           rank_window: int | None = 0, rank_common: bool = False) -> list[SearchHit]:
+           rank_window: int | None = 0, rank_common: bool = False,
+           window: MatchWindow | None = None) -> list[SearchHit]:
     """The best *limit* reports for *query*, ranked on its uncommon words (all its words with
     *rank_common*) among the *rank_window* most recently stored matches (0: the backend's
     RANK_WINDOW, None: all); newest first when every word is common, or with an empty query the
-    reports matching *filters*. Raises QueryError for a query that cannot run (only NOT words)."""
+    reports matching *filters*. *window*, the same query's and filters' newest_matches, answers
+    the look-up of the newest matches where it holds them (the hits are the same without it).
+    Raises QueryError for a query that cannot run (only NOT words)."""
+    if window is not None and (window.query, window.filters) != (query or "", filters):
+        raise ValueError("the window is another query's or other filters' newest matches")
     plan = _plan(query, tokenizer)
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
             Report.kind, Report.region_code, Report.text]
@@ -756,23 +836,29 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
             sa.select(*cols).where(Report.id.in_(ids)))} if ids else {}
     else:
         rank = _rank_tokens(plan.tree, frozenset() if rank_common else common_words(session))
+        known = window.newest(offset + limit) if window is not None and not rank else None
+        pool = window.pool if window is not None else None
         with index_first(session):
-            lazy = _pg_lazy(session, plan)
-            if not rank and lazy is not None:
+            lazy = _pg_lazy(session, plan) if known is None else None
+            if known is not None:
+                page = [(i, 0.0) for i in known[offset:]]
+            elif not rank and lazy is not None:
                 # Newest first: the candidates in windows a little larger than the page.
                 page = _pg_ranked_page(session, lazy, filters, max(2 * (offset + limit), 40), [],
-                                       offset + limit)[offset:]
+                                       offset + limit, pool)[offset:]
             elif not rank:
                 page = [(i, 0.0) for i in _newest(session, plan, filters, offset + limit)[offset:]]
             else:
                 if rank_window == 0:
                     rank_window = PG_RANK_WINDOW if _dialect(session) == "postgresql" else RANK_WINDOW
-                window = None if rank_window is None else max(rank_window, offset + limit)
+                size = None if rank_window is None else max(rank_window, offset + limit)
                 if lazy is not None:
-                    page = _pg_ranked_page(session, lazy, filters, window, rank, offset + limit)
+                    # Its window is of candidates, not of matches: taken from the window's pool.
+                    page = _pg_ranked_page(session, lazy, filters, size, rank, offset + limit, pool)
                     page = page[offset:offset + limit]
                 else:
-                    scored = _scores(session, plan, filters, window, rank)
+                    ids = window.newest(size) if window is not None and size is not None else None
+                    scored = _scores(session, plan, filters, size, rank, ids)
                     # Best first; among equals (a match without any ranked word), newest first.
                     page = sorted(scored, key=lambda t: (-t[1], -t[0]))[offset:offset + limit]
         # The texts only for the page shown: reading every match's text would dominate the time.
@@ -807,51 +893,85 @@ def _pg_lazy(session: Session, plan: _Plan) -> _Lazy | None:
     return _Lazy(found, check, compiler.params)
 
 
+@dataclass
+class _Pool:
+    """What a PostgreSQL look-up learnt of one query's candidates, for the next of the same query
+    and filters (a search page's window, then its hits): the newest candidates (newest first),
+    whether they are all of them, and which of those whose texts were read match."""
+
+    ids: list[int]
+    complete: bool = False
+    matched: dict[int, bool] = field(default_factory=dict)
+
+
 def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int | None,
-                    rank: list[str], need: int) -> list[tuple[int, float]]:
+                    rank: list[str], need: int, pool: _Pool | None = None) -> list[tuple[int, float]]:
     """The *need* best (id, score) on PostgreSQL, best first (newest first without *rank*), when
     the texts must be read to know the matches. Reading a text costs far more than its rank
     (its 25 kB leave TOAST), so the *window* newest candidates (their pairs, GIN, and the
     filters) are ranked first and the texts are then read in rank order only until *need* are
     verified; when the window does not yield enough, the next (older) window follows. Every id
-    returned matches exactly."""
+    returned matches exactly. *pool* holds what an earlier look-up of the same query fetched
+    and read (it is added to)."""
     t = _TEXT.alias("t")
     clauses = filter_clauses(filters)
     verify = _bound(f"SELECT t.report_id FROM report_text AS t WHERE t.report_id = ANY(:ids) "
                     f"AND {lazy.check}", lazy.params)
+    pool = pool if pool is not None else _Pool([])
 
     def candidates(before: int | None, limit: int | None) -> list[int]:
         c = sa.select(t.c.report_id.label("rid"))
         if lazy.found is not None:
             c = c.where(_bound(lazy.found, lazy.params))
-        if clauses:
-            c = c.join(Report, Report.id == t.c.report_id).where(*clauses)
         if before is not None:
             c = c.where(t.c.report_id < before)
         if lazy.found is None:  # the newest reports the filters let through, by the ids
+            if clauses:
+                c = c.join(Report, Report.id == t.c.report_id).where(*clauses)
             c = c.order_by(t.c.report_id.desc())
         else:
-            # Behind a fence (OFFSET 0) the pairs are looked up in GIN: else the planner may
-            # walk the ids backwards reading each row's pairs array to fill the window.
-            fenced = c.offset(0).subquery("candidates")
-            c = sa.select(fenced.c.rid).order_by(fenced.c.rid.desc())
+            # Behind a fence (OFFSET 0) the pairs are looked up in GIN, and sorted newest
+            # first: else the planner may walk the ids backwards reading each row's pairs
+            # array to fill the window. The filters are then checked on `reports` in that
+            # order, only until the window is full (joined first, every candidate was looked up
+            # there: 100 ms for 36,000 candidates at 100k reports, where this takes 15).
+            fenced = c.order_by(t.c.report_id.desc()).offset(0).subquery("candidates")
+            c = sa.select(fenced.c.rid)
+            if clauses:
+                c = c.join(Report, Report.id == fenced.c.rid).where(*clauses)
+            c = c.order_by(fenced.c.rid.desc())
         return list(session.execute(c if limit is None else c.limit(limit)).scalars())
+
+    def newest(k: int | None) -> list[int]:
+        """The *k* newest candidates (None: all), from the pool where it holds them."""
+        if not pool.complete and (k is None or len(pool.ids) < k):
+            more = candidates(pool.ids[-1] if pool.ids else None,
+                              None if k is None else k - len(pool.ids))
+            pool.complete = k is None or len(more) < k - len(pool.ids)
+            pool.ids += more
+        return list(pool.ids if k is None else pool.ids[:k])
+
+    def matching(chunk: list[int]) -> set[int]:
+        unread = [i for i in chunk if i not in pool.matched]
+        if unread:
+            ok = set(session.execute(verify, {"ids": unread}).scalars())
+            pool.matched.update((i, i in ok) for i in unread)
+        return {i for i in chunk if pool.matched[i]}
 
     # First the window (or, unranked, a few pages' worth); if the matches are fewer than
     # needed there, every older candidate at once: GIN reads its posting lists whole for each
     # query, so a second look-up costs as much as the first.
     first = window if rank else 4 * need + 16
-    ids = candidates(None, first)
-    rest: list[int] | None = None if first is not None and len(ids) == first else []
+    ids = newest(first)
+    more = not (first is None or len(ids) < first)
     out: list[tuple[int, float]] = []
     step = window if rank and window is not None else len(ids) or 1
     pos_w = 0
     while len(out) < need:
         if pos_w >= len(ids):
-            if rest is not None or not ids:
+            if not more or not ids:
                 break
-            rest = candidates(ids[-1], None)
-            ids += rest
+            ids, more = newest(None), False
             if not rank:
                 step = len(ids)
             continue
@@ -861,13 +981,15 @@ def _pg_ranked_page(session: Session, lazy: _Lazy, filters: Filters, window: int
             else [(i, 0.0) for i in batch]
         pos, size = 0, need - len(out) + 4
         while pos < len(scored) and len(out) < need:
-            # A few more than missing (most candidates of a longer term match); twice as many
-            # each time they do not.
+            # A few more than missing (most candidates of a longer term match); then as many
+            # as the share that matched so far says are missing, and a fifth more (each text
+            # read costs 10-30 us: doubling read up to half of them for nothing).
             chunk = scored[pos:pos + size]
             pos += len(chunk)
-            ok = set(session.execute(verify, {"ids": [i for i, _ in chunk]}).scalars())
+            ok = matching([i for i, _ in chunk])
             out += [x for x in chunk if x[0] in ok]
-            size = min(2 * size, 2000)
+            share = len(ok) / len(chunk)
+            size = min(2000, 2 * size if share < 0.05 else int(1.2 * (need - len(out)) / share) + 4)
     return out[:need]
 
 
@@ -879,9 +1001,11 @@ def _pg_rank(session: Session, ids: Sequence[int], rank: list[str]) -> list[tupl
 
 
 def _scores(session: Session, plan: _Plan, filters: Filters, window: int | None,
-            rank: list[str]) -> list[tuple[int, float]]:
-    """(id, score) of the *window* newest matches, scored on the *rank* word tokens (report_fts)."""
-    ids = session.execute(_matches(session, plan, filters, window)).scalars().all()
+            rank: list[str], ids: Sequence[int] | None = None) -> list[tuple[int, float]]:
+    """(id, score) of the *window* newest matches (*ids*, when known), scored on the *rank*
+    word tokens (report_fts)."""
+    if ids is None:
+        ids = session.execute(_matches(session, plan, filters, window)).scalars().all()
     if not ids:
         return []
     if _dialect(session) == "postgresql":
@@ -934,15 +1058,32 @@ def make_snippet(text: str, words: Sequence[str], chars: int = 60, *,
     return ("…" if more_before else "") + "".join(pieces) + ("…" if more_after else "")
 
 
-# ------------------------------------------------------------------- newest matches (facets)
+# ------------------------------------------------------------- newest reports (no query words)
 
-def newest_matching_ids(session: Session, query: str | None, *, tokenizer: Tokenizer | None,
-                        filters: Filters = Filters(), n: int) -> sa.Select[Any]:
+# report_grams (storage/grams.py, SQLite): each report's filter tokens (facet_tokens) are in
+# its `facets` column, so the pair index finds the newest reports of a year, region and kind
+# without reading `reports`: 0.2 ms at 20,000 reports, where `reports` (a year's index, then
+# every row of that year to test its region) took 15 ms, and a region alone a scan of the table.
+def newest_filtered_ids(session: Session, filters: Filters, n: int) -> sa.Select[Any]:
     """A SELECT (column `rid`) of the ids of the *n* most recently stored reports matching
-    *query* and *filters*: a bounded sample of the matches, for counts that must stay fast at any
-    collection size (storage/facets.py)."""
-    plan = _plan(query, tokenizer)
-    if plan.tree is None:
+    *filters* (no query words), newest first."""
+    tokens: list[str] = []
+    rest = filters
+    if session.get_bind().dialect.name == "sqlite":
+        region = (filters.region or "").strip()
+        tokens = facet_tokens(filters.year, region or None, filters.kind)
+        # A region prefix that is not a whole level (350 of 350309) is not a token: checked on
+        # `reports` (its shorter whole levels still narrow the candidates).
+        rest = replace(filters, year=None, kind=None,
+                       region=None if not region or f"r{region}" in tokens else region)
+    if not tokens:
         return (sa.select(Report.id.label("rid")).where(*filter_clauses(filters))
                 .order_by(Report.id.desc()).limit(n))
-    return _matches(session, plan, filters, n)
+    rid = _PAIRS.c.rowid
+    match = " AND ".join(f'facets : "{t}"' for t in tokens)
+    stmt = sa.select(rid.label("rid")).select_from(_PAIRS).where(
+        sa.text("report_grams MATCH :facet_match").bindparams(facet_match=match))
+    clauses = filter_clauses(rest)
+    if clauses:
+        stmt = stmt.join(Report, Report.id == rid).where(*clauses)
+    return stmt.order_by(rid.desc()).limit(n)

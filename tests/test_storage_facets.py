@@ -18,8 +18,8 @@ from pipeline.tokens import Tokenizer, make_tokenizer
 from storage.db import Database, open_database
 from storage.facets import newest_filtered_ids, search_facets
 from storage.models import Report
-from storage.memo import repeated_selects_once
-from storage.search import RANK_WINDOW, Filters, count_matches, filter_clauses, matching_ids, search
+from storage.search import (RANK_WINDOW, Filters, count_matches, filter_clauses, matching_ids,
+                            newest_matches, search)
 
 
 @pytest.fixture(scope="module")
@@ -111,37 +111,57 @@ def test_below_the_limit_is_exact_and_at_it_estimated(collection, tokenizer):
         assert search_facets(s, "", tokenizer=tokenizer, exact_limit=everything)["estimated"] is True
 
 
-@pytest.mark.parametrize("query", ["复议", "败诉 OR 庭审", ""])
-@pytest.mark.parametrize("offset", [0, 2])
-def test_a_page_reads_its_newest_matches_once(collection, tokenizer, query, offset):
-    """The facets count the newest exact_limit matches; search() ranks the newest RANK_WINDOW,
-    or lists the newest offset+limit: storage.memo answers it from the facets' rows."""
+PAGE_QUERIES = ["复议", "败诉 OR 庭审", "行政 -府院联动", '"行政复议"', ""]
+
+
+@pytest.mark.parametrize("query", PAGE_QUERIES)
+@pytest.mark.parametrize("filters", [Filters(), Filters(year=2024), Filters(region="50"),
+                                     Filters(region="500", kind="annual_report")], ids=repr)
+def test_newest_matches_are_the_newest_of_every_match(collection, tokenizer, query, filters):
     with collection.read_session() as s:
-        plain = (search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW),
+        if query:
+            every = sorted(s.execute(matching_ids(s, query, tokenizer=tokenizer, filters=filters))
+                           .scalars(), reverse=True)
+        else:
+            every = sorted(s.execute(sa.select(Report.id).where(*filter_clauses(filters))).scalars(),
+                           reverse=True)
+        for n in (1, 3, 300):
+            window = newest_matches(s, query, tokenizer=tokenizer, filters=filters, n=n)
+            assert list(window.ids) == every[:n] and window.complete == (len(every) < n)
+
+
+@pytest.mark.parametrize("query", PAGE_QUERIES)
+@pytest.mark.parametrize("offset, exact_limit", [(0, RANK_WINDOW), (2, RANK_WINDOW), (0, 4), (3, 4)])
+def test_a_page_looks_its_newest_matches_up_once(collection, tokenizer, query, offset, exact_limit):
+    """A search page's window (newest_matches) serves the facets and search(): the same counts
+    and hits as each looking the matches up, and no look-up of the index where the window holds
+    what search() needs (its newest offset+limit unranked; its rank window on SQLite)."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+    with collection.read_session() as s:
+        plain = (search_facets(s, query, tokenizer=tokenizer, exact_limit=exact_limit),
                  search(s, query, tokenizer=tokenizer, limit=3, offset=offset))
-        with repeated_selects_once(s) as counts:
-            memo = (search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW),
-                    search(s, query, tokenizer=tokenizer, limit=3, offset=offset))
-        # A window read first with a smaller LIMIT is not taken for a larger one.
-        with repeated_selects_once(s):
-            small = search(s, query, tokenizer=tokenizer, limit=1)
-            again = search_facets(s, query, tokenizer=tokenizer, exact_limit=RANK_WINDOW)
-        assert small == search(s, query, tokenizer=tokenizer, limit=1)
-    assert memo == plain and again == plain[0]
-    if query:
-        assert counts["reused"] == 1
+        window = newest_matches(s, query, tokenizer=tokenizer, n=exact_limit)
+        sa.event.listen(collection.engine, "before_cursor_execute", count)
+        try:
+            facets = search_facets(s, query, tokenizer=tokenizer, exact_limit=exact_limit,
+                                   window=window)
+            hits = search(s, query, tokenizer=tokenizer, limit=3, offset=offset, window=window)
+        finally:
+            sa.event.remove(collection.engine, "before_cursor_execute", count)
+    assert (facets, hits) == plain
+    ranked = any(h.score for h in hits)
+    need = max(RANK_WINDOW, offset + 3) if ranked else offset + 3
+    if (len(window.ids) >= need or window.complete) and (not ranked or collection.dialect == "sqlite"):
+        assert [q for q in seen if "report_grams" in q or "report_text" in q] == []
 
 
-def test_the_memo_answers_limits_and_offsets_within_what_it_read(collection):
+def test_a_window_of_another_query_is_refused(collection, tokenizer):
     with collection.read_session() as s:
-        ids = sa.select(Report.id).order_by(Report.id.desc())
-        every = list(s.execute(ids).scalars())
-        with repeated_selects_once(s) as counts:
-            assert list(s.execute(ids.limit(5)).scalars()) == every[:5]
-            assert list(s.execute(ids.limit(2).offset(3)).scalars()) == every[3:5]
-            assert list(s.execute(ids.limit(3)).scalars()) == every[:3]
-            assert counts == {"run": 1, "reused": 2}
-            assert list(s.execute(ids.limit(3).offset(4)).scalars()) == every[4:7]  # past it: run
-            assert list(s.execute(ids.limit(100)).scalars()) == every  # larger: run
-            assert list(s.execute(ids.limit(50).offset(1)).scalars()) == every[1:51]  # all were read
-            assert counts == {"run": 3, "reused": 3}
+        window = newest_matches(s, "复议", tokenizer=tokenizer, n=10)
+        with pytest.raises(ValueError):
+            search(s, "败诉", tokenizer=tokenizer, window=window)
+        with pytest.raises(ValueError):
+            search_facets(s, "复议", tokenizer=tokenizer, filters=Filters(year=2024), window=window)

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1/: the same reads as the pages, and the writes (bearer token)."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 
@@ -45,17 +46,21 @@ def search_params(request: Request,
 def run_search(state: Any, p: SearchParams, *, facets: bool = True) -> dict[str, Any]:
     """Hits (snippets HTML-escaped, words in <mark>) and, with *facets*, the counts."""
     from storage.facets import search_facets
-    from storage.memo import repeated_selects_once
-    from storage.search import QueryError, search
+    from storage.search import QueryError, index_first, newest_matches, search
     try:
-        # The counts' and the hits' newest matches: one statement, read once (storage/memo.py),
-        # the larger window first.
-        with state.db.read_session() as s, repeated_selects_once(s):
+        with state.db.read_session() as s, contextlib.ExitStack() as stack:
+            if p.q.strip():  # the planner kept off scans of the index once for the page's look-ups
+                stack.enter_context(index_first(s))
+            # The newest matches, looked up once: the counts are made of them and search() takes
+            # its newest (unranked) or ranks them where they are its window.
+            window = newest_matches(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
+                                    n=state.web.exact_count_limit) if facets else None
             counts = search_facets(s, p.q, tokenizer=state.tokenizer, filters=p.filters,
-                                   exact_limit=state.web.exact_count_limit) if facets else None
+                                   exact_limit=state.web.exact_count_limit,
+                                   window=window) if facets else None
             hits = search(s, p.q, tokenizer=state.tokenizer, filters=p.filters, limit=p.size,
                           offset=p.offset, snippet_chars=max(state.settings.search.snippet_chars, 100),
-                          mark=("<mark>", "</mark>"), html_escape=True)
+                          mark=("<mark>", "</mark>"), html_escape=True, window=window)
     except QueryError as exc:
         raise WebError(400, f"q: {exc}") from None
     return {"hits": hits, "facets": counts}
