@@ -171,7 +171,6 @@ def sites(*, slow_seconds: float) -> list[Site]:
         href="/zwgk_163/bmxxgk/qsfj/fzzfjs/202501/P020250124512345678901.pdf",
         label="合川区司法局2024年法治政府建设年度报告.pdf", data=None))
     # Guangdong county portal (NFCMS style, 下一页 paging, no validators at all): seed 003.
-    hp_sfj = "和平县司法局"
     hp_docs = [
         seed_doc("003", report_id="heping-sfj-2024"),
         decoy("other", "和平县2024年政府信息公开工作年度报告", "和平县人民政府", D(2025, 1, 25, 9, 0),
