@@ -784,6 +784,11 @@ class MatchWindow:
         """Whether these are every match."""
         return len(self.ids) < self.n
 
+    def check_for(self, query: str | None, filters: Filters) -> None:
+        """Refuse a window made for another query or other filters."""
+        if (self.query, self.filters) != (query or "", filters):
+            raise ValueError("the window is another query's or other filters' newest matches")
+
     def newest(self, k: int) -> list[int] | None:
         """The *k* newest matches, when the window holds them (else None: look them up)."""
         return list(self.ids[:k]) if k <= len(self.ids) or self.complete else None
@@ -820,8 +825,8 @@ def search(session: Session, query: str, *, tokenizer: Tokenizer, filters: Filte
     reports matching *filters*. *window*, the same query's and filters' newest_matches, answers
     the look-up of the newest matches where it holds them (the hits are the same without it).
     Raises QueryError for a query that cannot run (only NOT words)."""
-    if window is not None and (window.query, window.filters) != (query or "", filters):
-        raise ValueError("the window is another query's or other filters' newest matches")
+    if window is not None:
+        window.check_for(query, filters)
     plan = _plan(query, tokenizer)
     cols = [Report.id, Report.title, Report.issuer, Report.report_year, Report.published_at,
             Report.kind, Report.region_code, Report.text]
